@@ -1,0 +1,1 @@
+"""lunadyn.dynamo: fields -- orbit, scaling laws, the core, BMO and precession sources, surface field."""

@@ -1,0 +1,39 @@
+"""Dynamo-stage parameters of the v1 model (PHYSICS.md I.3, I.6), declared once.
+
+``sigma_core`` and ``sigma_bmo`` are declared with the thermal parameters (beside the layer they
+describe) but are read only by the dynamo stage (their ``stage`` says so).
+"""
+from thermal.constants import R_EARTH
+from thermal.declare import Param
+import math
+
+_P1 = "PHYSICS.md I.6"
+
+DYNAMO_PARAMETERS = (
+    Param("law", "", "cia", "dynamo scaling law: ml, cia, mac (Part II 5.3, c = 0.63) or ca06 (Part II 5.1)",
+          "Christensen & Aubert 2006; Scheinberg 2018; " + _P1, "dynamo", kind="category",
+          choices=("ml", "cia", "mac", "ca06")),
+    Param("rm_crit", "1", 40.0, "critical magnetic Reynolds number for a dynamo", _P1, "dynamo"),
+    Param("shell_min", "m", 10e3, "thinnest convecting shell that can host a dynamo", _P1, "dynamo"),
+    Param("f_ohm", "1", 0.9, "fraction of the BMO convective power dissipated ohmically", _P1, "dynamo",
+          physical=(0.0, 1.0)),
+    Param("bmo_dipolarity_penalty", "1", 1.0, "factor on b_dip for a BMO dynamo (>= 1 weakens the dipole)",
+          "Soderlund et al. AGU25; " + _P1, "dynamo"),
+    Param("precession_dipolarity_penalty", "1", 1.0, "factor on b_dip for a precession dynamo",
+          "Cebron et al. 2019; " + _P1, "dynamo"),
+    Param("orbit", "", "cyclostratigraphy", "lunar orbit history a(t)", "PHYSICS.md I.2.5", "dynamo",
+          kind="category", choices=("cyclostratigraphy", "dwyer", "constant_q")),
+    Param("a_start", "m", 30.0 * R_EARTH, "semi-major axis at start_age (30 R_E)", _P1, "dynamo"),
+    Param("c_friction", "1", 2e-3, "turbulent skin-friction coefficient c_f (xi_t = 4 pi c_f)",
+          "Dwyer et al. 2011; " + _P1, "dynamo"),
+    Param("f_dyn", "1", 9.7e-5, "fraction of the CMB friction power feeding the precession dynamo "
+          "(calibrated on VALIDATION E2, PHYSICS.md I.3)", "calibrated on Dwyer et al. 2011; " + _P1, "dynamo",
+          prior=(1e-5, 1e-2), scale="log"),
+    Param("a_precession_end", "m", 48.0 * R_EARTH, "semi-major axis beyond which precession stirring stops",
+          "Dwyer et al. 2011", "dynamo", prior=(44.0 * R_EARTH, 52.0 * R_EARTH)),
+    Param("beta_figure", "1", 6.31e-4, "lunar figure parameter beta = (C - A)/B", _P1, "dynamo"),
+    Param("inclination", "rad", math.radians(5.145), "lunar orbital inclination i to the ecliptic (5.145 deg)",
+          _P1, "dynamo", physical=(0.0, math.pi / 2)),
+    Param("a_cassini_transition", "m", 34.0 * R_EARTH, "semi-major axis of the Cassini state 1 -> 2 transition",
+          "Ward 1975; " + _P1, "dynamo"),
+)

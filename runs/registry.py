@@ -1,0 +1,124 @@
+"""The assembled registry: every parameter and output of lunadyn, and the record dtype kernels read.
+
+Parameters are declared beside their physics (thermal/parameters.py, dynamo/parameters.py); outputs
+likewise (thermal/outputs.py, dynamo/outputs.py). This module only gathers them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from thermal.parameters import SPEC_PARAMETERS, THERMAL_PARAMETERS
+from thermal.outputs import DIAGNOSTIC_OUTPUTS, STATE_OUTPUTS, SUMMARY_OUTPUTS
+from dynamo.parameters import DYNAMO_PARAMETERS
+
+try:  # the dynamo outputs arrive with the dynamo stage
+    from dynamo.outputs import DYNAMO_OUTPUTS, DYNAMO_SUMMARY_OUTPUTS
+except ImportError:  # pragma: no cover
+    DYNAMO_OUTPUTS, DYNAMO_SUMMARY_OUTPUTS = (), ()
+
+MODEL_PARAMETERS = THERMAL_PARAMETERS + DYNAMO_PARAMETERS
+PARAMS = {p.name: p for p in MODEL_PARAMETERS}
+SPEC = {p.name: p for p in SPEC_PARAMETERS}
+ALL_PARAMS = {**PARAMS, **SPEC}
+
+OUTPUTS = {o.name: o for o in STATE_OUTPUTS + DIAGNOSTIC_OUTPUTS + DYNAMO_OUTPUTS}
+SUMMARIES = {o.name: o for o in SUMMARY_OUTPUTS + DYNAMO_SUMMARY_OUTPUTS}
+STATE_NAMES = tuple(o.name for o in STATE_OUTPUTS)
+DIAG_NAMES = tuple(o.name for o in DIAGNOSTIC_OUTPUTS)
+DYNAMO_NAMES = tuple(o.name for o in DYNAMO_OUTPUTS)
+SUMMARY_NAMES = tuple(o.name for o in SUMMARY_OUTPUTS + DYNAMO_SUMMARY_OUTPUTS)
+
+
+def _field(p):
+    if p.kind == "category" or p.kind == "int":
+        return (p.name, np.int64)
+    if p.kind == "array":
+        return (p.name, np.float64, (p.size,))
+    return (p.name, np.float64)
+
+
+RECORD_DTYPE = np.dtype([_field(p) for p in MODEL_PARAMETERS], align=False)
+
+
+def default_value(name):
+    """The registry default of a parameter, as a config would write it (names for categoricals)."""
+    return ALL_PARAMS[name].default
+
+
+def encode(name, value):
+    """Value as stored in a record: categorical names become their integer code."""
+    p = PARAMS[name]
+    if p.kind == "category":
+        return p.code(value)
+    return value
+
+
+def decode(name, value):
+    """Record value back to the config form (codes become names)."""
+    p = PARAMS[name]
+    if p.kind == "category":
+        return p.choices[int(value)]
+    if p.kind == "int":
+        return int(value)
+    return value
+
+
+def make_records(n: int, values: dict | None = None) -> np.ndarray:
+    """n records filled with registry defaults, overridden by ``values`` (config-form, already validated).
+
+    ``values[name]`` may be a scalar (all records) or a sequence of length n (one per record; for array
+    parameters a sequence of sequences).
+    """
+    rec = np.zeros(n, dtype=RECORD_DTYPE)
+    values = values or {}
+    for p in MODEL_PARAMETERS:
+        v = values.get(p.name, p.default)
+        if p.kind == "array":
+            arr = np.asarray(v, dtype=np.float64)
+            if arr.ndim == 1:
+                rec[p.name][:, : arr.size] = arr
+            else:
+                rec[p.name][:, : arr.shape[1]] = arr
+        elif p.kind == "category":
+            if isinstance(v, str):
+                rec[p.name] = p.code(v)
+            else:
+                rec[p.name] = [p.code(x) for x in v]
+        else:
+            rec[p.name] = v
+    return rec
+
+
+def record_to_dict(rec) -> dict:
+    """One record back to config form (names for categoricals, lists for arrays)."""
+    out = {}
+    for p in MODEL_PARAMETERS:
+        v = rec[p.name]
+        if p.kind == "array":
+            out[p.name] = [float(x) for x in np.asarray(v)]
+        else:
+            out[p.name] = decode(p.name, v.item() if hasattr(v, "item") else v)
+    return out
+
+
+def params_table() -> list[dict]:
+    """The parameter table as plain dicts (``lunadyn params --json``)."""
+    rows = []
+    for p in MODEL_PARAMETERS + SPEC_PARAMETERS:
+        lo, hi = p.bounds
+        rows.append({
+            "name": p.name,
+            "unit": p.unit,
+            "default": list(p.default) if isinstance(p.default, tuple) else p.default,
+            "earth_default": p.earth,
+            "min": None if lo == -np.inf else lo,
+            "max": None if hi == np.inf else hi,
+            "prior": list(p.prior) if p.prior else None,
+            "scale": p.scale,
+            "stage": p.stage,
+            "kind": p.kind,
+            "choices": list(p.choices) if p.choices else None,
+            "description": p.description,
+            "reference": p.reference,
+        })
+    return rows

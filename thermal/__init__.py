@@ -1,0 +1,1 @@
+"""lunadyn.thermal: heat -- radiogenic heating, mantle, core, basal layer and the thermal ODE kernel."""

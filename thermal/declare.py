@@ -1,0 +1,87 @@
+"""The one declaration type for model parameters and model outputs.
+
+Every parameter is declared once, beside the physics that reads it (``thermal/parameters.py``,
+``dynamo/parameters.py``); every output likewise (``thermal/outputs.py``, ``dynamo/outputs.py``).
+``runs.registry`` assembles the full tables, the record dtype the kernels read, config validation,
+``lunadyn params`` and the CF attributes of stores from these declarations. Nothing else spells a
+default or a unit.
+
+Validity bounds (PHYSICS.md I.6): the physical interval (positivity, or the stated interval such as
+[0, 1] for fractions) intersected with the prior range widened about its centre by a factor 2 on
+each side -- the distance from the centre of the prior range to each of its ends is doubled (in
+log10 for log-scaled parameters). A parameter without a prior is fixed by default; its bounds are
+its physical interval.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+INF = math.inf
+
+
+@dataclass(frozen=True)
+class Param:
+    """One model parameter.
+
+    kind: ``float`` (a number in SI units; ages in Ga), ``int``, ``category`` (named in configs,
+    integer-coded in records, codes = index in ``choices``) or ``array`` (``size`` float64 slots;
+    TOML arrays).
+    """
+
+    name: str
+    unit: str
+    default: object
+    description: str
+    reference: str
+    stage: str  # 'thermal' | 'dynamo' | 'spec'
+    prior: tuple | None = None
+    scale: str = "linear"
+    physical: tuple = (0.0, INF)
+    earth: object = "n/a"
+    kind: str = "float"
+    choices: tuple = ()
+    size: int = 1
+    lower_open: bool = True  # physical lower end excluded (strict positivity)
+    note: str = ""
+
+    @property
+    def bounds(self) -> tuple:
+        """Validity interval (lo, hi): physical interval intersected with the widened prior."""
+        lo, hi = self.physical
+        if self.prior is not None:
+            plo, phi = self.prior
+            if self.scale == "log":
+                c = 0.5 * (math.log10(plo) + math.log10(phi))
+                w = math.log10(phi) - math.log10(plo)
+                wlo, whi = 10 ** (c - w), 10 ** (c + w)
+            else:
+                c = 0.5 * (plo + phi)
+                w = phi - plo
+                wlo, whi = c - w, c + w
+            lo, hi = max(lo, wlo), min(hi, whi)
+        return (lo, hi)
+
+    def code(self, value) -> int:
+        """Integer code of a categorical value (raises ValueError naming the choices)."""
+        if value not in self.choices:
+            raise ValueError(f"{self.name}: expected one of {', '.join(self.choices)}, got {value!r}")
+        return self.choices.index(value)
+
+
+@dataclass(frozen=True)
+class Output:
+    """One model output.
+
+    shape: ``age`` for variables along (sample, age), ``run`` for per-run summaries (sample,).
+    fill: the documented value for "not applicable" (NaN is reserved for failures).
+    """
+
+    name: str
+    unit: str
+    long_name: str
+    stage: str  # 'state' | 'thermal' | 'dynamo' | 'summary'
+    shape: str = "age"
+    fill: object = 0.0
+    dtype: str = "float32"
+    note: str = field(default="")

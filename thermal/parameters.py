@@ -1,0 +1,123 @@
+"""Thermal-stage parameters of the v1 model (PHYSICS.md I.6), declared once.
+
+Calibration of the default Moon (PHYSICS.md I.6, first issue): the defaults of ``eta_ref``,
+``f_hpe_basal``, ``sulfur_core`` and ``T_bmo0`` are those of the reference calibration; the figures
+this implementation reaches with them are recorded in ``CALIBRATION`` below (and checked by
+tests/test_thermal_behaviour.py).
+"""
+from thermal.declare import Param
+
+_P1 = "PHYSICS.md I.6"
+# Figures reached by this implementation with the defaults (see tests/test_thermal_behaviour.py and
+# the first issue's note); filled in from a run of `lunadyn run runs/examples/moon_default.toml`.
+CALIBRATION = {
+    "q_surface_today_mW_m2": None,
+    "bmo_solidified_after_Gyr": None,
+    "r_inner_core_today_km": None,
+    "core_warming_fraction_3Ga": None,
+}
+
+THERMAL_PARAMETERS = (
+    # --- body ---
+    Param("radius", "m", 1737.1e3, "lunar radius R", "IAU; " + _P1, "thermal"),
+    Param("g_surface", "m s-2", 1.62, "surface gravity g_s (used throughout the mantle in v1)", _P1, "thermal"),
+    Param("T_surface", "K", 250.0, "surface temperature T_s", _P1, "thermal"),
+    Param("p_cmb", "Pa", 4.4e9, "pressure at the core-mantle boundary (held fixed when r_core varies)",
+          "Hamid checkLiquidus_all.m; " + _P1, "thermal"),
+    # --- core ---
+    Param("r_core", "m", 350e3, "core radius r_c", "Hamid const_Moon.m; Weber 2011; " + _P1, "thermal",
+          prior=(300e3, 400e3)),
+    Param("rho_core", "kg m-3", 7000.0, "core density rho_c (constant-property core)", "Nimmo 2009; " + _P1,
+          "thermal", prior=(6000.0, 8000.0)),
+    Param("cp_core", "J kg-1 K-1", 835.0, "core specific heat c_p", "Hamid const_Moon.m", "thermal"),
+    Param("alpha_core", "K-1", 1e-4, "core thermal expansivity alpha_c", "Nimmo 2009", "thermal"),
+    Param("k_core", "W m-1 K-1", 40.0, "core thermal conductivity k_c", "Hamid sweep 10-50", "thermal",
+          prior=(10.0, 50.0)),
+    Param("sigma_core", "S m-1", 5e5, "core electrical conductivity sigma_c", "Stevenson 2003", "dynamo",
+          prior=(1e5, 1e6), scale="log"),
+    Param("latent_core", "J kg-1", 3.5e5, "latent heat of core crystallization L_H", "Hamid (T dS, dS = 200)",
+          "thermal"),
+    Param("beta_sulfur", "1", 2.3, "compositional expansion beta_S (drho/rho per unit S mass fraction)",
+          "Hamid const_Moon.m", "thermal"),
+    Param("sulfur_core", "1", 0.1125, "bulk core sulfur mass fraction c0", "calibrated; " + _P1, "thermal",
+          prior=(0.01, 0.15), physical=(0.0, 1.0)),
+    Param("sulfur_eutectic", "1", 0.24, "eutectic sulfur mass fraction", "Breuer et al. 2015", "thermal",
+          physical=(0.0, 1.0)),
+    Param("K_core_ppm", "ppm", 0.0, "potassium in the core", "Hamid (<50 ppm)", "thermal", prior=(0.0, 50.0),
+          lower_open=False),
+    Param("T_cmb0", "K", 2000.0, "initial CMB temperature (only without a basal layer)", _P1, "thermal",
+          prior=(1800.0, 2200.0)),
+    Param("liquidus", "", "buono_walker", "core liquidus: Buono & Walker 2011 polynomial or linear",
+          "Buono & Walker 2011 GCA eq. 29; " + _P1, "thermal", kind="category",
+          choices=("buono_walker", "linear")),
+    Param("liquidus_T0", "K", 1862.0, "linear liquidus: T_L at the centre and c_ref", "Hamid runEnergyCalc.m",
+          "thermal"),
+    Param("liquidus_dTdP", "K Pa-1", 3e-8, "linear liquidus: dT_L/dP", "Hamid runEnergyCalc.m", "thermal",
+          physical=(-1e-6, 1e-6), lower_open=False),
+    Param("liquidus_dTdc", "K", -2.5e3, "linear liquidus: dT_L/dc per unit S mass fraction",
+          "Hamid runEnergyCalc.m", "thermal", physical=(-1e5, 1e5), lower_open=False),
+    Param("liquidus_c_ref", "1", 0.06, "linear liquidus: reference sulfur mass fraction",
+          "Hamid runEnergyCalc.m", "thermal", physical=(0.0, 1.0), lower_open=False),
+    # --- mantle ---
+    Param("T_mantle0", "K", 1700.0, "initial mantle potential temperature T_m", _P1, "thermal",
+          prior=(1600.0, 1800.0)),
+    Param("lid0", "m", 50e3, "initial stagnant-lid thickness D_l (>= crust_thickness)", _P1, "thermal"),
+    Param("rho_mantle", "kg m-3", 3400.0, "mantle density rho_m", _P1, "thermal"),
+    Param("cp_mantle", "J kg-1 K-1", 1200.0, "mantle specific heat c_m", _P1, "thermal"),
+    Param("alpha_mantle", "K-1", 2e-5, "mantle thermal expansivity alpha_m", _P1, "thermal"),
+    Param("k_mantle", "W m-1 K-1", 4.0, "mantle thermal conductivity k_m", "Laneuville default.yaml", "thermal"),
+    Param("kappa_mantle", "m2 s-1", 1e-6, "mantle thermal diffusivity kappa", _P1, "thermal"),
+    Param("E_visc", "J mol-1", 3e5, "activation energy of mantle viscosity E", _P1, "thermal"),
+    Param("eta_ref", "Pa s", 1e19, "mantle viscosity at T_visc_ref", "calibrated; " + _P1, "thermal",
+          prior=(1e18, 1e21), scale="log"),
+    Param("T_visc_ref", "K", 1600.0, "reference temperature of the viscosity law", _P1, "thermal"),
+    Param("a_rh", "1", 2.54, "rheological temperature-scale factor a_rh", "Thiriet et al. 2019", "thermal"),
+    Param("Ra_crit", "1", 450.0, "critical Rayleigh number of the upper boundary layer", _P1, "thermal"),
+    Param("solidus_offset", "K", -75.0, "shift of the Katz et al. 2003 dry peridotite solidus", _P1, "thermal",
+          physical=(-1000.0, 1000.0), lower_open=False),
+    # --- crust and heat-producing elements ---
+    Param("crust_thickness", "m", 40e3, "crust thickness d_c (top of the lid)", "Wieczorek et al. 2013", "thermal"),
+    Param("rho_crust", "kg m-3", 2550.0, "crust density", "GRAIL", "thermal"),
+    Param("k_crust", "W m-1 K-1", 2.0, "crust thermal conductivity k_cr", _P1, "thermal"),
+    Param("U_ppb", "ppb", 20.0, "bulk silicate Moon uranium", _P1, "thermal", lower_open=False),
+    Param("Th_ppb", "ppb", 80.0, "bulk silicate Moon thorium", _P1, "thermal", lower_open=False),
+    Param("K_ppm", "ppm", 50.0, "bulk silicate Moon potassium", _P1, "thermal", lower_open=False),
+    Param("f_hpe_crust", "1", 0.3, "fraction of the heat-producing inventory in the crust f_c", _P1, "thermal",
+          prior=(0.0, 0.5), physical=(0.0, 1.0), lower_open=False),
+    Param("f_hpe_basal", "1", 0.075, "fraction of the heat-producing inventory in the basal layer f_b",
+          "calibrated; " + _P1, "thermal", prior=(0.0, 0.5), physical=(0.0, 1.0), lower_open=False),
+    # --- basal layer ---
+    Param("bmo_thickness0", "m", 250e3, "initial basal-layer thickness H0 (0 = no basal layer)", _P1, "thermal",
+          prior=(0.0, 500e3), lower_open=False),
+    Param("T_bmo0", "K", 1900.0, "initial basal-layer temperature T_b0 (fully molten above it)",
+          "calibrated; " + _P1, "thermal", prior=(1750.0, 1950.0)),
+    Param("T_bmo_solidus", "K", 1700.0, "basal-layer solidus T_sol,b", _P1, "thermal"),
+    Param("dT_core_bmo", "K", 0.0, "core excess over the slaved molten layer, Delta T_cb", _P1, "thermal",
+          physical=(-500.0, 500.0), lower_open=False),
+    Param("rho_bmo", "kg m-3", 3800.0, "basal-layer density rho_b (denser than the mantle)", _P1, "thermal"),
+    Param("cp_bmo", "J kg-1 K-1", 1200.0, "basal-layer specific heat c_b", _P1, "thermal"),
+    Param("alpha_bmo", "K-1", 5e-5, "basal-layer thermal expansivity alpha_b", _P1, "thermal"),
+    Param("k_bmo", "W m-1 K-1", 2.0, "basal-layer thermal conductivity k_b", _P1, "thermal"),
+    Param("latent_bmo", "J kg-1", 6e5, "basal-layer latent heat L_b", _P1, "thermal"),
+    Param("sigma_bmo", "S m-1", 1e5, "basal magma ocean electrical conductivity sigma_b", _P1, "dynamo",
+          prior=(1e2, 1e5), scale="log"),
+    # --- core-only mode ---
+    Param("mode", "", "coupled", "coupled mantle/basal layer/core, or core_only with a prescribed Q_cmb",
+          _P1 + " I.2.3", "thermal", kind="category", choices=("coupled", "core_only")),
+    Param("qcmb_n", "1", 1, "core_only: number of (age, Q_cmb) knots used (1 = constant)", "PHYSICS.md I.2.3",
+          "thermal", kind="int", physical=(1, 32), lower_open=False),
+    Param("qcmb_ages", "Ga", (0.0,), "core_only: ages of the prescribed Q_cmb knots", "PHYSICS.md I.2.3",
+          "thermal", kind="array", size=32, physical=(0.0, 10.0), lower_open=False),
+    Param("qcmb_values", "W", (2e9,), "core_only: prescribed Q_cmb at the knots (positive outward)",
+          "PHYSICS.md I.2.3", "thermal", kind="array", size=32, physical=(-1e14, 1e14), lower_open=False),
+)
+
+# Spec-level settings (never swept; PHYSICS.md I.1, I.5).
+SPEC_PARAMETERS = (
+    Param("start_age", "Ga", 4.5, "model start (age before present)", _P1, "spec", physical=(0.0, 4.6)),
+    Param("output_step", "Ga", 0.01, "spacing of the output ages", _P1, "spec", physical=(0.0, 4.6)),
+    Param("rtol", "1", 1e-6, "relative tolerance of the Runge-Kutta error control", _P1, "spec",
+          physical=(1e-12, 1e-2), lower_open=False),
+    Param("max_steps", "1", 20000, "maximum accepted+rejected steps per model", _P1, "spec", kind="int",
+          physical=(10, 10_000_000), lower_open=False),
+)
