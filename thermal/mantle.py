@@ -1,0 +1,87 @@
+"""0-D stagnant-lid mantle with crust, lid profile and lower boundary layer (PHYSICS.md I.2.1).
+
+Sources: Grott & Breuer 2008; Morschhauser et al. 2011; Thiriet et al. 2019 (boundary layers,
+Deschamps & Sotin 2001 lower layer); Spohn 1991 (lid growth). Surface gravity throughout (v1).
+"""
+import math
+
+from numba import njit
+
+from thermal.constants import R_GAS
+
+
+@njit(cache=True)
+def viscosity(T, eta_ref, E_visc, T_visc_ref):
+    """Arrhenius viscosity eta(T) = eta_ref exp[(E/R_g)(1/T - 1/T_ref)] (PHYSICS.md I.2.1)."""
+    return eta_ref * math.exp(E_visc / R_GAS * (1.0 / T - 1.0 / T_visc_ref))
+
+
+@njit(cache=True)
+def rheological_scale(T_m, a_rh, E_visc):
+    """Rheological temperature scale dT_rh = a_rh R_g T_m^2 / E (PHYSICS.md I.2.1)."""
+    return a_rh * R_GAS * T_m * T_m / E_visc
+
+
+@njit(cache=True)
+def upper_boundary_flux(T_m, D, p):
+    """Heat flux q_u out of the convecting mantle into the lid base (PHYSICS.md I.2.1).
+
+    Ra = alpha rho g dT_rh D^3/(kappa eta(T_m)); delta_u = D (Ra_crit/Ra)^(1/3); q_u = k dT_rh/delta_u.
+    """
+    dT = rheological_scale(T_m, p.a_rh, p.E_visc)
+    eta = viscosity(T_m, p.eta_ref, p.E_visc, p.T_visc_ref)
+    Ra = p.alpha_mantle * p.rho_mantle * p.g_surface * dT * D ** 3 / (p.kappa_mantle * eta)
+    delta = D * (p.Ra_crit / Ra) ** (1.0 / 3.0)
+    return p.k_mantle * dT / delta
+
+
+@njit(cache=True)
+def lower_boundary_flux(T_m, T_bot, D, p):
+    """Heat flux q_b into the mantle base from below (PHYSICS.md I.2.1; Deschamps & Sotin 2001).
+
+    T_mb = T_m + alpha g T_m D / c_m is the adiabatic base temperature; Ra_crit,b = 0.28 Ra_i^0.21;
+    delta_b = D (Ra_crit,b/Ra_b)^(1/3) with eta at (T_bot + T_mb)/2; q_b = 0 if T_bot <= T_mb.
+    """
+    T_mb = T_m + p.alpha_mantle * p.g_surface * T_m * D / p.cp_mantle
+    if T_bot <= T_mb:
+        return 0.0
+    fac = p.alpha_mantle * p.rho_mantle * p.g_surface * D ** 3 / p.kappa_mantle
+    Ra_i = fac * (T_bot - p.T_surface) / viscosity(T_m, p.eta_ref, p.E_visc, p.T_visc_ref)
+    Ra_cb = 0.28 * Ra_i ** 0.21
+    Ra_b = fac * (T_bot - T_mb) / viscosity(0.5 * (T_bot + T_mb), p.eta_ref, p.E_visc, p.T_visc_ref)
+    delta = D * (Ra_cb / Ra_b) ** (1.0 / 3.0)
+    return p.k_mantle * (T_bot - T_mb) / delta
+
+
+@njit(cache=True)
+def lid_base_flux(T_l, D_l, A_c, A_m, p):
+    """Heat flux q_lb conducted into the lid base (planar steady lid with crust; PHYSICS.md I.2.1).
+
+    q_lb = [T_l - T_s - (A_m (D_l-d_c) d_c + A_c d_c^2/2)/k_cr - A_m (D_l-d_c)^2/(2 k_m)]
+           / (d_c/k_cr + (D_l-d_c)/k_m)
+    """
+    d_c = p.crust_thickness
+    dm = D_l - d_c
+    num = (T_l - p.T_surface - (A_m * dm * d_c + 0.5 * A_c * d_c * d_c) / p.k_crust
+           - A_m * dm * dm / (2.0 * p.k_mantle))
+    return num / (d_c / p.k_crust + dm / p.k_mantle)
+
+
+@njit(cache=True)
+def surface_flux(q_lb, D_l, A_c, A_m, p):
+    """Surface heat flux q_s = q_lb + A_m (D_l - d_c) + A_c d_c (PHYSICS.md I.2.1)."""
+    return q_lb + A_m * (D_l - p.crust_thickness) + A_c * p.crust_thickness
+
+
+@njit(cache=True)
+def katz_solidus(P):
+    """Katz et al. (2003) dry peridotite solidus in K at pressure P (Pa): 1085.7 + 132.9 P - 5.1 P^2 (degC, GPa)."""
+    Pg = P * 1e-9
+    return 1085.7 + 132.9 * Pg - 5.1 * Pg * Pg + 273.15
+
+
+@njit(cache=True)
+def solidus_excess(T_m, D_l, p):
+    """Volcanism proxy T_m - T_sol(P_l) at the lid base (PHYSICS.md I.2.1), solidus shifted by solidus_offset."""
+    P_l = p.rho_crust * p.g_surface * p.crust_thickness + p.rho_mantle * p.g_surface * (D_l - p.crust_thickness)
+    return T_m - (katz_solidus(P_l) + p.solidus_offset)

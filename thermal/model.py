@@ -1,0 +1,210 @@
+"""The coupled right-hand side: mantle, basal layer and core at one age (PHYSICS.md I.2).
+
+``evaluate`` is a pure function of (age, y, mode, record, table): it fills the time derivatives of the
+state (per Ga) and the heat flows of the moment. The integrator, the thermal diagnostics and the scipy
+reference all call it, so they can never disagree.
+"""
+import math
+
+from numba import njit
+
+from thermal import basal_layer as bl
+from thermal import core
+from thermal import mantle
+from thermal.constants import GA
+from thermal.core_only import prescribed_cmb_flow
+from thermal.layout import (LAYER_HOT, LAYER_MOLTEN, LAYER_NONE, LAYER_SOLID, M_CORE, M_EREF, M_LAYER,
+                            M_LID, M_RREF, M_THOLD, REG_BOTTOM_UP, REG_EUTECTIC, REG_LIQUID, REG_PLATEAU,
+                            REG_SOLID, REG_TOP_DOWN, ST_BOUNDS, ST_OK, ST_ROOT, Y_DL, Y_IAQ, Y_IHL, Y_IQ,
+                            Y_IQB, Y_TB, Y_TC, Y_TM)
+from thermal.radiogenic import core_potassium_energy, core_potassium_heating, silicate_heating
+
+# heat flows of the moment (the ``fl`` array)
+(F_RI, F_HB, F_QS, F_QCMB, F_QBOT, F_QADB, F_HRAD, F_HLAYER, F_QR, F_DTC, F_QL, F_QG, F_CFR,
+ F_AC, F_AM) = range(15)
+N_F = 15
+
+
+@njit(cache=True)
+def layer_thickness0(p):
+    """H0 in use: the basal layer exists only in the coupled mode."""
+    return p.bmo_thickness0 if p.mode == 0 else 0.0
+
+
+@njit(cache=True)
+def released_core_energy(age, start_age, y, mode, p):
+    """X = int (Q_cmb - Q_R) dt since the last regime entry (J), from the integral states."""
+    M_c = core.core_mass(p)
+    return y[Y_IQ] - core_potassium_energy(start_age, age, p.K_core_ppm, M_c) - mode[M_EREF]
+
+
+@njit(cache=True)
+def core_freezing(T_c, X, regime, r_ref, p, tab):
+    """Inner core of the moment (PHYSICS.md I.2.2 regimes).
+
+    Returns (r_i, C_fr, frac_L, held, ok): C_fr = -(4 pi r_i^2 rho_c L_H + Q_G/r_i') dr_i/dT_c is the
+    heat capacity added by freezing (J/K), frac_L the latent share of the freezing heat, held whether
+    T_c is held (nucleation plateau, eutectic).
+    """
+    rc = p.r_core
+    lat_r2 = 4.0 * math.pi * p.rho_core * p.latent_core
+    if regime == REG_LIQUID:
+        return 0.0, 0.0, 1.0, False, True
+    if regime == REG_TOP_DOWN:
+        return r_ref, 0.0, 1.0, False, True
+    if regime == REG_SOLID:
+        return rc, 0.0, 1.0, False, True
+    if regime == REG_EUTECTIC:
+        r3 = r_ref ** 3 + 3.0 * X / (lat_r2)
+        r_i = min(max(r3, 0.0) ** (1.0 / 3.0), rc)
+        return r_i, 0.0, 1.0, True, True
+    if regime == REG_PLATEAU:
+        r_i, ok = core.nucleus_radius(X, p, tab)
+        grav_r2 = core.gravitational_factor_r2(r_i, p)
+        return r_i, 0.0, lat_r2 / (lat_r2 + grav_r2), True, ok
+    # bottom-up
+    r_i, dTdr, ok = core.inner_core_radius(T_c, p, tab)
+    grav_r2 = core.gravitational_factor_r2(r_i, p)
+    num = r_i * r_i * (lat_r2 + grav_r2)
+    if num == 0.0:
+        C_fr = 0.0
+    elif dTdr < 0.0:
+        C_fr = -num / dTdr
+    else:
+        C_fr = 1e300
+    return r_i, C_fr, lat_r2 / (lat_r2 + grav_r2), False, ok
+
+
+@njit(cache=True)
+def evaluate(age, start_age, y, mode, p, tab, dydt, fl):
+    """Right-hand side dy/dtau (per Ga of model time, tau = start_age - age) and heat flows (W).
+
+    Mantle: PHYSICS.md I.2.1; core: I.2.2; core-only mode: I.2.3; basal layer: I.2.4.
+    Returns a thermal status code (0 ok, 4 out of physical bounds, 5 root-finding failure).
+    """
+    R = p.radius
+    rc = p.r_core
+    H0 = layer_thickness0(p)
+    layer = int(mode[M_LAYER])
+    regime = int(mode[M_CORE])
+    T_m, D_l, T_c, T_b = y[Y_TM], y[Y_DL], y[Y_TC], y[Y_TB]
+    status = ST_OK
+
+    # radiogenic inventory split (fixed volumes: crust, mantle, layer)
+    d_c = p.crust_thickness
+    V_crust = 4.0 / 3.0 * math.pi * (R ** 3 - (R - d_c) ** 3)
+    V_mantle = 4.0 / 3.0 * math.pi * ((R - d_c) ** 3 - (rc + H0) ** 3)
+    V_layer = 4.0 / 3.0 * math.pi * ((rc + H0) ** 3 - rc ** 3)
+    M_sil = p.rho_crust * V_crust + p.rho_mantle * V_mantle + p.rho_bmo * V_layer
+    H = silicate_heating(age, p.U_ppb, p.Th_ppb, p.K_ppm) * M_sil
+    A_c = p.f_hpe_crust * H / V_crust
+    A_m = (1.0 - p.f_hpe_crust - p.f_hpe_basal) * H / V_mantle
+    H_layer = p.f_hpe_basal * H if H0 > 0.0 else 0.0
+
+    # core
+    M_c = core.core_mass(p)
+    C_S = core.secular_capacity(p)
+    Q_R = M_c * core_potassium_heating(age, p.K_core_ppm)
+    X = released_core_energy(age, start_age, y, mode, p)
+    r_i, C_fr, frac_L, held, ok = core_freezing(T_c, X, regime, mode[M_RREF], p, tab)
+    if not ok:
+        status = ST_ROOT
+    C_core = C_S + C_fr
+
+    H_b = 0.0
+    Q_s = 0.0
+    if p.mode == 1:
+        # core-only: prescribed CMB heat flow, mantle frozen
+        Q_cmb = prescribed_cmb_flow(age, p)
+        Q_bot = Q_cmb
+        dTc = 0.0 if held else -(Q_cmb - Q_R) / C_core
+        dTm = 0.0
+        dDl = 0.0
+        dTb = dTc
+    else:
+        r_top = R - D_l
+        r_bot = rc + H0
+        D = r_top - r_bot
+        if D < 10e3 or T_m <= p.T_surface or D_l < 0.5 * d_c:
+            status = ST_BOUNDS
+            D = max(D, 10e3)
+        T_bot = T_b if H0 > 0.0 else T_c
+        q_u = mantle.upper_boundary_flux(T_m, D, p)
+        q_b = mantle.lower_boundary_flux(T_m, T_bot, D, p)
+        Q_bot = q_b * 4.0 * math.pi * r_bot * r_bot
+        dT_rh = mantle.rheological_scale(T_m, p.a_rh, p.E_visc)
+        q_lb = mantle.lid_base_flux(T_m - dT_rh, D_l, A_c, A_m, p)
+        Q_s = mantle.surface_flux(q_lb, D_l, A_c, A_m, p) * 4.0 * math.pi * R * R
+        dDl = (q_lb - q_u) / (p.rho_mantle * p.cp_mantle * dT_rh)
+        if mode[M_LID] > 0.5 and dDl < 0.0:
+            dDl = 0.0
+        V_m = 4.0 / 3.0 * math.pi * (r_top ** 3 - r_bot ** 3)
+        dTm = (-q_u * 4.0 * math.pi * r_top * r_top + Q_bot + A_m * V_m) / (p.rho_mantle * p.cp_mantle * V_m)
+        if layer == LAYER_NONE:
+            Q_cmb = Q_bot
+            dTc = 0.0 if held else -(Q_cmb - Q_R) / C_core
+            dTb = dTc
+        elif layer == LAYER_SOLID:
+            Q_cmb = bl.conductive_cmb_flow(T_c, T_b, p)
+            dTc = 0.0 if held else -(Q_cmb - Q_R) / C_core
+            dTb = (Q_cmb - Q_bot + H_layer) / (bl.layer_mass(p) * p.cp_bmo)
+        else:
+            # molten: the core is slaved to the layer, one energy equation for both
+            H_b = bl.molten_thickness(T_b, p)
+            if held:
+                dTb = 0.0
+                Q_cmb = Q_bot - H_layer
+            else:
+                C_tot = C_core + bl.layer_mass(p) * p.cp_bmo + bl.latent_capacity(H_b, layer == LAYER_MOLTEN, p)
+                dTb = (-Q_bot + H_layer + Q_R) / C_tot
+                Q_cmb = Q_R - C_core * dTb
+            dTc = dTb
+
+    if held:
+        Q_L = frac_L * (Q_cmb - Q_R)
+        Q_G = (Q_cmb - Q_R) - Q_L
+    else:
+        Q_L = -C_fr * dTc * frac_L
+        Q_G = -C_fr * dTc - Q_L
+
+    dydt[Y_TM] = dTm * GA
+    dydt[Y_DL] = dDl * GA
+    dydt[Y_TC] = dTc * GA
+    dydt[Y_TB] = dTb * GA
+    dydt[Y_IQ] = Q_cmb * GA
+    dydt[Y_IAQ] = abs(Q_cmb) * GA
+    dydt[Y_IQB] = Q_bot * GA
+    dydt[Y_IHL] = H_layer * GA
+
+    fl[F_RI] = r_i
+    fl[F_HB] = H_b
+    fl[F_QS] = Q_s
+    fl[F_QCMB] = Q_cmb
+    fl[F_QBOT] = Q_bot
+    fl[F_QADB] = bl.bmo_adiabatic_heat_flow(T_b, H_b, p)
+    fl[F_HRAD] = H
+    fl[F_HLAYER] = H_layer
+    fl[F_QR] = Q_R
+    fl[F_DTC] = dTc
+    fl[F_QL] = Q_L
+    fl[F_QG] = Q_G
+    fl[F_CFR] = C_fr
+    fl[F_AC] = A_c
+    fl[F_AM] = A_m
+    return status
+
+
+@njit(cache=True)
+def core_energy(T_c, r_i, r_grav, p):
+    """E_core = C_S T_c - L_H M_ic - Psi_G(r_grav) (PHYSICS.md I.5; r_grav the radius reached while S was
+    still being rejected: r_i in regimes 1 and the plateau, the frozen entry radius after)."""
+    return (core.secular_capacity(p) * T_c - p.latent_core * p.rho_core * 4.0 / 3.0 * math.pi * r_i ** 3
+            - core.gravitational_energy(r_grav, p))
+
+
+@njit(cache=True)
+def gravitating_radius(r_i, regime, r_ref):
+    """Radius up to which sulfur rejection released gravitational energy (see ``core_energy``)."""
+    if regime == REG_BOTTOM_UP or regime == REG_PLATEAU or regime == REG_LIQUID:
+        return r_i
+    return r_ref
