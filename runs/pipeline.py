@@ -1,10 +1,24 @@
 """The chunk pipeline: records -> thermal kernel -> state in the store dtype -> diagnostics -> dynamo.
 
-``compute(records, settings)`` is the one place models are computed (DESIGN.md "Data flow").
+``compute(records, settings)`` is the one place models are computed (DESIGN.md "Data flow"); every
+command and backend goes through it, so every one produces the same bytes.
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
+
+from runs import registry
+from thermal import diagnostics, kernel
+from thermal.layout import N_DIAG, N_STATE, N_SUMMARY
+
+try:
+    from dynamo import stage as dynamo_stage
+except ImportError:  # the dynamo stage arrives with its issue
+    dynamo_stage = None
+
+DEFAULT_SETTINGS = {name: p.default for name, p in registry.SPEC.items()}
 
 
 def output_ages(start_age: float, output_step: float) -> np.ndarray:
@@ -15,12 +29,60 @@ def output_ages(start_age: float, output_step: float) -> np.ndarray:
     return ages
 
 
-def compute(records: np.ndarray, settings: dict) -> dict:
-    """Run the model pipeline on records.
+def _to_store_dtype(name, values, dtype):
+    """Cast an output to its declared store dtype (integers: failed models get -1, never garbage)."""
+    if np.dtype(dtype).kind in "iu":
+        out = np.where(np.isfinite(values), values, -1.0)
+        return out.astype(dtype)
+    return values.astype(dtype)
 
-    settings: start_age (Ga), output_step (Ga), rtol, max_steps.
-    Returns {'age': (n_age,), 'status': (n,) int32,
-             'state': {name: (n, n_age) float64}, 'outputs': {name: (n, n_age) declared dtype},
-             'summaries': {name: (n,) float64}}.
+
+def compute(records: np.ndarray, settings: dict | None = None, timings: dict | None = None) -> dict:
+    """Run the model pipeline on ``records`` (structured array of runs.registry.RECORD_DTYPE).
+
+    settings: start_age (Ga), output_step (Ga), rtol, max_steps (registry defaults where missing).
+    Returns {'age': (n_age,), 'status': (n,) int32, 'state': {name: (n, n_age) float64},
+             'outputs': {name: (n, n_age) in the declared dtype}, 'summaries': {name: (n,) float64}}.
     """
-    raise NotImplementedError("the thermal kernel lands in thermal/kernel.py")
+    s = {**DEFAULT_SETTINGS, **(settings or {})}
+    ages = output_ages(float(s["start_age"]), float(s["output_step"]))
+    n, n_age = records.shape[0], ages.shape[0]
+    state = np.empty((n, n_age, N_STATE))
+    summ = np.empty((n, N_SUMMARY))
+    status = np.empty(n, dtype=np.int32)
+    t0 = time.perf_counter()
+    kernel.integrate(records, ages, float(s["rtol"]), int(s["max_steps"]), state, summ, status)
+    t1 = time.perf_counter()
+    # the state passes through the store's dtype before stages 2-3 (PHYSICS.md I.1)
+    state_dtype = np.dtype(registry.OUTPUTS[registry.STATE_NAMES[0]].dtype)
+    state = state.astype(state_dtype).astype(np.float64)
+    diag = np.empty((n, n_age, N_DIAG))
+    diagnostics.diagnose(records, ages, state, diag)
+    t2 = time.perf_counter()
+    outputs = {name: _to_store_dtype(name, diag[:, :, j], registry.OUTPUTS[name].dtype)
+               for j, name in enumerate(registry.DIAG_NAMES)}
+    summaries = {name: summ[:, j] for j, name in enumerate(registry.SUMMARY_NAMES[:N_SUMMARY])}
+    if dynamo_stage is not None:
+        dyn = np.empty((n, n_age, len(registry.DYNAMO_NAMES)))
+        dsumm = np.empty((n, len(registry.SUMMARY_NAMES) - N_SUMMARY))
+        dynamo_stage.dynamo_stage(records, ages, state, diag, status, dyn, dsumm)
+        outputs.update({name: _to_store_dtype(name, dyn[:, :, j], registry.OUTPUTS[name].dtype)
+                        for j, name in enumerate(registry.DYNAMO_NAMES)})
+        summaries.update({name: dsumm[:, j] for j, name in enumerate(registry.SUMMARY_NAMES[N_SUMMARY:])})
+    t3 = time.perf_counter()
+    if timings is not None:
+        timings.update(kernel=t1 - t0, diagnostics=t2 - t1, dynamo=t3 - t2)
+    return {
+        "age": ages,
+        "status": status,
+        "state": {name: state[:, :, j] for j, name in enumerate(registry.STATE_NAMES)},
+        "outputs": outputs,
+        "summaries": summaries,
+    }
+
+
+def warmup() -> float:
+    """Compile (or load from the on-disk cache) every kernel with its one signature; returns seconds."""
+    t0 = time.perf_counter()
+    compute(registry.make_records(2), {"start_age": 4.5, "output_step": 0.5})
+    return time.perf_counter() - t0

@@ -322,3 +322,9 @@ def nucleus_radius(X, p, tab):
             return r_new, True
         r = r_new
     return r, False
+
+
+@njit(cache=True)
+def labrosse_length(K0, rho0):
+    """Labrosse (2015) density length L = sqrt(3 K0 / (2 pi G rho0^2)) (PHYSICS.md Part II 1.1)."""
+    return math.sqrt(3.0 * K0 / (2.0 * math.pi * G * rho0 * rho0))

@@ -74,12 +74,13 @@ N_WORK = W_YS + N_Y
 
 @njit(cache=True)
 def event_functions(age, start_age, y, mode, p, tab, g):
-    """Event functions of the current mode (g > 0 before, <= 0 at or after the event), in kelvin.
+    """Event functions of the current mode (g > 0 before, <= 0 at or after the event), in kelvin;
+    +inf for events that cannot happen in the current mode.
 
     Energy thresholds are divided by C_S so that every g reads in kelvin of the core.
     """
     for k in range(N_EV):
-        g[k] = 1.0
+        g[k] = math.inf
     layer = int(mode[M_LAYER])
     regime = int(mode[M_CORE])
     T_c, T_b = y[Y_TC], y[Y_TB]

@@ -109,6 +109,8 @@ def evaluate(age, start_age, y, mode, p, tab, dydt, fl):
     r_i, C_fr, frac_L, held, ok = core_freezing(T_c, X, regime, mode[M_RREF], p, tab)
     if not ok:
         status = ST_ROOT
+    if T_c < p.T_surface or T_b < p.T_surface:
+        status = ST_BOUNDS
     C_core = C_S + C_fr
 
     H_b = 0.0
