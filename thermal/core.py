@@ -23,7 +23,8 @@ TAB_R0 = 9
 # starts where dT*/dr != 0; the T_c snap this costs is ~1e-7 K.
 PLATEAU_OVERSHOOT = 1e-4
 TAB_T0 = TAB_R0 + NT
-N_TAB = TAB_T0 + NT
+TAB_D0 = TAB_T0 + NT
+N_TAB = TAB_D0 + NT
 # end of the bottom-up branch: what happens when T_c reaches T*(r_end)
 END_EUTECTIC, END_MINIMUM, END_SOLID = 3, 2, 4
 
@@ -238,8 +239,10 @@ def build_branch_table(p, tab):
     tab[TAB_REU] = r_lim
     for k in range(NT):
         r = r_star + (r_end - r_star) * math.sqrt(k / (NT - 1.0))
+        T, dT = freezing_temperature(r, p)
         tab[TAB_R0 + k] = r
-        tab[TAB_T0 + k] = freezing_temperature(r, p)[0]
+        tab[TAB_T0 + k] = T
+        tab[TAB_D0 + k] = dT
     tab[TAB_T0] = T_star_max
     tab[TAB_T0 + NT - 1] = tab[TAB_TEND]
 
@@ -269,9 +272,22 @@ def inner_core_radius(T_c, p, tab):
             hi_k = mid
     lo, hi = tab[TAB_R0 + lo_k], tab[TAB_R0 + hi_k]
     Tlo, Thi = tab[TAB_T0 + lo_k], tab[TAB_T0 + hi_k]
-    vlo, vhi = (lo - r_star) ** 2, (hi - r_star) ** 2
-    v = vlo + (vhi - vlo) * (Tlo - T_c) / (Tlo - Thi)
-    r = r_star + math.sqrt(v)
+    if lo_k == 0 or tab[TAB_D0 + lo_k] >= 0.0 or tab[TAB_D0 + hi_k] >= 0.0:
+        # T* is quadratic about its maximum: interpolate linearly in (r - r*)^2
+        vlo, vhi = (lo - r_star) ** 2, (hi - r_star) ** 2
+        v = vlo + (vhi - vlo) * (Tlo - T_c) / (Tlo - Thi)
+        r = r_star + math.sqrt(v)
+    else:
+        # cubic Hermite of r(T) with slopes 1/(dT*/dr) at the nodes
+        dT = Thi - Tlo
+        s = (T_c - Tlo) / dT
+        h00 = (1.0 + 2.0 * s) * (1.0 - s) ** 2
+        h10 = s * (1.0 - s) ** 2
+        h01 = s * s * (3.0 - 2.0 * s)
+        h11 = s * s * (s - 1.0)
+        r = h00 * lo + h10 * dT / tab[TAB_D0 + lo_k] + h01 * hi + h11 * dT / tab[TAB_D0 + hi_k]
+        if not (lo <= r <= hi):
+            r = 0.5 * (lo + hi)
     tol = 1e-9 * p.r_core
     for _ in range(100):
         T, dT = freezing_temperature(r, p)
@@ -287,8 +303,8 @@ def inner_core_radius(T_c, p, tab):
         if not (lo < r_new < hi):
             r_new = 0.5 * (lo + hi)
         if abs(r_new - r) < tol or hi - lo < tol:
-            r = r_new
-            return r, freezing_temperature(r, p)[1], True
+            # the slope of the last evaluation, 1e-9 r_c away: its relative error is ~1e-12
+            return r_new, dT, True
         r = r_new
     return r, freezing_temperature(r, p)[1], False
 

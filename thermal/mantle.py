@@ -5,6 +5,7 @@ Deschamps & Sotin 2001 lower layer); Spohn 1991 (lid growth). Surface gravity th
 """
 import math
 
+import numpy as np
 from numba import njit
 
 from thermal.constants import R_GAS
@@ -31,7 +32,7 @@ def upper_boundary_flux(T_m, D, p):
     dT = rheological_scale(T_m, p.a_rh, p.E_visc)
     eta = viscosity(T_m, p.eta_ref, p.E_visc, p.T_visc_ref)
     Ra = p.alpha_mantle * p.rho_mantle * p.g_surface * dT * D ** 3 / (p.kappa_mantle * eta)
-    delta = D * (p.Ra_crit / Ra) ** (1.0 / 3.0)
+    delta = D * np.cbrt(p.Ra_crit / Ra)
     return p.k_mantle * dT / delta
 
 
@@ -49,7 +50,7 @@ def lower_boundary_flux(T_m, T_bot, D, p):
     Ra_i = fac * (T_bot - p.T_surface) / viscosity(T_m, p.eta_ref, p.E_visc, p.T_visc_ref)
     Ra_cb = 0.28 * Ra_i ** 0.21
     Ra_b = fac * (T_bot - T_mb) / viscosity(0.5 * (T_bot + T_mb), p.eta_ref, p.E_visc, p.T_visc_ref)
-    delta = D * (Ra_cb / Ra_b) ** (1.0 / 3.0)
+    delta = D * np.cbrt(Ra_cb / Ra_b)
     return p.k_mantle * (T_bot - T_mb) / delta
 
 

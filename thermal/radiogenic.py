@@ -48,11 +48,15 @@ def silicate_heating(age, U_ppb, Th_ppb, K_ppm):
 @njit(cache=True)
 def core_potassium_heating(age, K_core_ppm):
     """Core radiogenic heating per kg of core, h_K(t) (PHYSICS.md I.2.2, Q_R = M_c h_K)."""
+    if K_core_ppm == 0.0:
+        return 0.0
     return K_core_ppm * 1e-6 * heat_per_kg_K(age)
 
 
 @njit(cache=True)
 def core_potassium_energy(age_from, age_to, K_core_ppm, M_c):
     """Integral of Q_R dt (J) from ``age_from`` to ``age_to`` (Ga, age_to <= age_from), analytic."""
+    if K_core_ppm == 0.0:
+        return 0.0
     return (M_c * K_core_ppm * 1e-6 * X_K40 * H_K40 * GA
             * (math.exp(LAM_K40 * age_from) - math.exp(LAM_K40 * age_to)) / LAM_K40)
