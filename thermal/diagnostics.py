@@ -92,9 +92,8 @@ def diagnose(records, ages, state, diag):
     """
     n = records.shape[0]
     n_mode = state.shape[2] - N_Y
-    work = np.empty((n, core.N_TAB + 2 * N_Y + n_mode + N_F))
     for i in prange(n):
-        w = work[i]
+        w = np.empty(core.N_TAB + 2 * N_Y + n_mode + N_F)   # per model: no shared reference counts
         tab = w[:core.N_TAB]
         y = w[core.N_TAB:core.N_TAB + N_Y]
         mode = w[core.N_TAB + N_Y:core.N_TAB + N_Y + n_mode]

@@ -5,7 +5,7 @@ Dormand-Prince 5(4) with error control on every state (per-state absolute tolera
 located on the dense output: the step is redone up to the event, its length refined until the event
 function sits on its threshold, and the crossing component snapped onto it before the mode changes.
 Time runs as tau = start_age - age (Ga). One batched entry point (``integrate``), ``prange`` over models,
-all scratch allocated once per call, bitwise deterministic (no fastmath, no cross-model state).
+one scratch buffer per model (no allocation per step), bitwise deterministic (no fastmath, no cross-model state).
 
 The Runge-Kutta tableau and dense-output matrix are Dormand & Prince (1980) / Shampine (1986), the
 coefficients of scipy.integrate.RK45; hand-written here because the integrator must run inside Numba.
@@ -336,20 +336,22 @@ def initial_state(p, y):
 
 
 @njit(cache=True)
-def _store(out_k, y, mode, H0):
+def _store(out, i, k, y, mode, H0):
+    """state[i, k] = (y, mode), with T_basal reported equal to T_cmb when there is no basal layer."""
     for j in range(N_Y):
-        out_k[j] = y[j]
+        out[i, k, j] = y[j]
     if H0 <= 0.0:
-        out_k[Y_TB] = y[Y_TC]
+        out[i, k, Y_TB] = y[Y_TC]
     for j in range(N_MODE):
-        out_k[N_Y + j] = mode[j]
+        out[i, k, N_Y + j] = mode[j]
 
 
 @njit(cache=True)
-def integrate_one(p, ages, rtol, max_steps, out, summ, w):
-    """Integrate one record from ages[0] to 0; fill out (n_age, N_STATE) and summ (N_SUMMARY).
+def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
+    """Integrate one record from ages[0] to 0; fill out[i] (n_age, N_STATE) and summ (N_SUMMARY).
 
-    Returns the status (thermal code | flags). On failure the caller fills NaN.
+    ``w`` is this model's own scratch (N_WORK floats). Returns the status (thermal code | flags); on
+    failure the caller fills NaN.
     """
     start_age = ages[0]
     tau_end = start_age
@@ -383,7 +385,7 @@ def integrate_one(p, ages, rtol, max_steps, out, summ, w):
     E_layer0 = layer_book_energy(y0, mode, p)
 
     n_age = ages.shape[0]
-    _store(out[0], y0, mode, H0)
+    _store(out, i, 0, y0, mode, H0)
     k_out = 1
     tau = 0.0
     h = H_FIRST
@@ -447,10 +449,10 @@ def integrate_one(p, ages, rtol, max_steps, out, summ, w):
                 break
             th = (tau_k - tau) / h_acc
             if th >= 1.0 - 1e-13:
-                _store(out[k_out], y1, mode, H0)
+                _store(out, i, k_out, y1, mode, H0)
             else:
                 dense(th, h_acc, y0, K, ys)
-                _store(out[k_out], ys, mode, H0)
+                _store(out, i, k_out, ys, mode, H0)
             k_out += 1
         # finiteness and bounds
         for j in range(N_Y):
@@ -513,9 +515,11 @@ def integrate(records, ages, rtol, max_steps, state, summaries, status):
     and NaN outputs; its neighbours are untouched.
     """
     n = records.shape[0]
-    work = np.empty((n, N_WORK))
     for i in prange(n):
-        st = integrate_one(records[i], ages, rtol, max_steps, state[i], summaries[i], work[i])
+        # each model owns its scratch: slices of one shared buffer would make every thread update the
+        # same reference count on each call, which serialises the threads
+        w = np.empty(N_WORK)
+        st = integrate_one(records[i], ages, rtol, max_steps, state, i, summaries[i], w)
         status[i] = st
         if (st & 15) != 0:
             state[i, :, :] = np.nan
