@@ -1,0 +1,63 @@
+"""Thermal kernel throughput (first issue): the Numba kernel + diagnostics against scipy's LSODA.
+
+kernel_models_per_s: default Moon, 0.01 Ga output step, rtol 1e-6, all cores (prange threads);
+kernel_models_per_s_1thread: the same on one thread; scipy_models_per_s: the same right-hand side through
+solve_ivp(LSODA) with the same output ages (thermal.reference), in the same run; speedup = 1-thread / scipy.
+"""
+import time
+
+import numba
+import numpy as np
+
+from runs.pipeline import output_ages, warmup
+from runs.registry import make_records
+from thermal import diagnostics, kernel
+from thermal.layout import N_DIAG, N_STATE, N_SUMMARY
+from thermal.reference import integrate_reference
+
+
+def _best_rate(n, ages, repeats=3):
+    recs = make_records(n)
+    state = np.empty((n, ages.size, N_STATE))
+    summ = np.empty((n, N_SUMMARY))
+    status = np.empty(n, np.int32)
+    diag = np.empty((n, ages.size, N_DIAG))
+    best_k = best_all = 0.0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        kernel.integrate(recs, ages, 1e-6, 20000, state, summ, status)
+        t1 = time.perf_counter()
+        diagnostics.diagnose(recs, ages, state, diag)
+        t2 = time.perf_counter()
+        best_k = max(best_k, n / (t1 - t0))
+        best_all = max(best_all, n / (t2 - t0))
+    assert np.all(status & 15 == 0)
+    return best_all, best_k
+
+
+def run(n=4000, n_scipy=8):
+    warmup()
+    ages = output_ages(4.5, 0.01)
+    threads = numba.get_num_threads()
+    both, both_state = _best_rate(n, ages)
+    numba.set_num_threads(1)
+    one, one_state = _best_rate(n // 2, ages)
+    numba.set_num_threads(threads)
+    rec = make_records(1)[0]
+    t0 = time.perf_counter()
+    for _ in range(n_scipy):
+        integrate_reference(rec, ages, rtol=1e-6, method="LSODA")
+    scipy_rate = n_scipy / (time.perf_counter() - t0)
+    return {
+        "kernel_models_per_s": round(both, 1),
+        "kernel_models_per_s_1thread": round(one, 1),
+        "kernel_state_only_models_per_s_1thread": round(one_state, 1),
+        "kernel_thread_scaling": round(both / one, 3),
+        "kernel_threads": threads,
+        "scipy_models_per_s": round(scipy_rate, 2),
+        "speedup": round(one / scipy_rate, 1),
+    }
+
+
+if __name__ == "__main__":
+    print(run())
