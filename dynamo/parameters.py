@@ -26,9 +26,16 @@ DYNAMO_PARAMETERS = (
     Param("a_start", "m", 30.0 * R_EARTH, "semi-major axis at start_age (30 R_E)", _P1, "dynamo"),
     Param("c_friction", "1", 2e-3, "turbulent skin-friction coefficient c_f (xi_t = 4 pi c_f)",
           "Dwyer et al. 2011; " + _P1, "dynamo"),
-    Param("f_dyn", "1", 9.7e-5, "fraction of the CMB friction power feeding the precession dynamo "
+    # Calibrated (PHYSICS.md I.3, VALIDATION E2): B_precession(4.2 Ga) = 1.00 uT with law = cia, orbit = dwyer,
+    # the default Moon (r_i = 0 at 4.2 Ga), start_age 4.5, a_start 30 R_E. At 4.2 Ga: a = 33.601 R_E, Cassini
+    # state 1, theta = -15.80 deg, theta_cm = -20.94 deg, CMB friction P = 1.113e13 W, Phi_prec = 1.082e9 W,
+    # B_eq = 1.000006 uT (exact root 9.7198e-5, rounded up so that E2's B >= 1 uT holds). With it the dwyer
+    # precession dynamo runs continuously 4.50-2.71 Ga (E3: 1.79 Gyr) and stops at 48 R_E (E1).
+    Param("f_dyn", "1", 9.72e-5, "fraction of the CMB friction power feeding the precession dynamo "
           "(calibrated on VALIDATION E2, PHYSICS.md I.3)", "calibrated on Dwyer et al. 2011; " + _P1, "dynamo",
-          prior=(1e-5, 1e-2), scale="log"),
+          prior=(1e-5, 1e-2), scale="log",
+          note="calibrated: B_precession(4.2 Ga) = 1.00 uT (cia, dwyer, default Moon): a = 33.60 R_E, Cassini "
+               "state 1, theta_cm = -20.94 deg, Phi_prec = 1.08e9 W; dynamo 4.50-2.71 Ga (E3 1.79 Gyr, E1 48 R_E)"),
     Param("a_precession_end", "m", 48.0 * R_EARTH, "semi-major axis beyond which precession stirring stops",
           "Dwyer et al. 2011", "dynamo", prior=(44.0 * R_EARTH, 52.0 * R_EARTH)),
     Param("beta_figure", "1", 6.31e-4, "lunar figure parameter beta = (C - A)/B", _P1, "dynamo"),

@@ -55,10 +55,16 @@ def conductive_cmb_flow(T_c, T_b, p):
 
 
 @njit(cache=True)
+def gravity_in_layer(r, r_c, rho_c, rho_b):
+    """g(r) = G [M_c + rho_b (4/3) pi (r^3 - r_c^3)] / r^2, M_c = (4/3) pi rho_c r_c^3 (PHYSICS.md I.2.4)."""
+    m = 4.0 / 3.0 * math.pi * (rho_c * r_c ** 3 + rho_b * (r ** 3 - r_c ** 3))
+    return G * m / (r * r)
+
+
+@njit(cache=True)
 def layer_gravity(r, p):
-    """g(r) = G [M_c + rho_b (4/3) pi (r^3 - r_c^3)] / r^2 inside the layer (PHYSICS.md I.2.4)."""
-    M_c = 4.0 / 3.0 * math.pi * p.rho_core * p.r_core ** 3
-    return G * (M_c + p.rho_bmo * 4.0 / 3.0 * math.pi * (r ** 3 - p.r_core ** 3)) / (r * r)
+    """g(r) in the basal layer of record ``p`` (``gravity_in_layer``)."""
+    return gravity_in_layer(r, p.r_core, p.rho_core, p.rho_bmo)
 
 
 @njit(cache=True)

@@ -1,0 +1,183 @@
+"""Prescribed lunar orbit a(t), mean motion and nodal precession rate (PHYSICS.md I.2.5; Part II 6).
+
+Orbit models (codes = order of the ``orbit`` choices in dynamo/parameters.py):
+
+- ``cyclostratigraphy`` (0): monotone cubic (PCHIP) in age through (0, 384,400 km),
+  (1.4 Ga, 341,000 km) (Meyers & Malinverno 2018), (2.46 Ga, 321,800 km) (Lantink et al. 2022) and
+  (start_age, a_start);
+- ``dwyer`` (1): PCHIP through (0, 384,400 km), (2.7 Ga, 48 R_E) (Dwyer et al. 2011) and
+  (start_age, a_start);
+- ``constant_q`` (2): the constant-Q closed form of Part II 6 from today's recession 3.82 cm/yr; it
+  collapses to a = 0 at 1.548127 Ga and is undefined (NaN) from there on.
+
+A fixed knot at or beyond start_age is dropped (only knots younger than start_age are used), so the
+curve always ends exactly at (start_age, a_start). Outside [0, start_age] the end cubics extrapolate,
+as scipy's PchipInterpolator does.
+
+The PCHIP is written here in Numba for at most 4 knots, held in fixed-size tuples, because the dynamo
+stage that evaluates a(t) at every (sample, age) must be ``@njit`` without allocating: scipy's
+PchipInterpolator cannot be called there. It is the Fritsch-Carlson (1980) / Fritsch & Butland scheme
+of scipy.interpolate.PchipInterpolator (weighted harmonic mean of the secants inside, the
+shape-preserving three-point formula at the ends, two knots = a straight line) and is tested against it.
+"""
+import math
+
+from numba import float64, int64, njit, types, vectorize
+
+from thermal.constants import GA, G, M_EARTH, M_MOON, R_EARTH, YEAR
+
+ORBIT_CYCLOSTRATIGRAPHY, ORBIT_DWYER, ORBIT_CONSTANT_Q = 0, 1, 2
+
+A_TODAY = 384400e3                 # m, today's semi-major axis
+A_1400 = 341000e3                  # m at 1.4 Ga (Meyers & Malinverno 2018)
+A_2460 = 321800e3                  # m at 2.46 Ga (Lantink et al. 2022)
+A_DWYER = 48.0 * R_EARTH           # m at 2.7 Ga in Dwyer et al. 2011's history
+ADOT_TODAY = 0.0382 / YEAR         # m/s, today's lunar recession (LLR)
+NODAL_PERIOD_TODAY = 18.6 * YEAR   # s
+# constant-Q collapse age (Ga): a(t)^(13/2) = a0^(13/2) - (13/2) adot0 a0^(11/2) t reaches 0
+CONSTANT_Q_COLLAPSE_AGE = A_TODAY / (6.5 * ADOT_TODAY) / GA
+
+KNOTS = types.UniTuple(float64, 4)
+
+
+# --------------------------------------------------------------------------------------------------
+# monotone cubic Hermite interpolation (PCHIP), <= 4 knots
+
+@njit(float64(float64), cache=True)
+def _sign(x):
+    """Sign of x as numpy.sign: -1, 0 or 1."""
+    if x > 0.0:
+        return 1.0
+    if x < 0.0:
+        return -1.0
+    return 0.0
+
+
+@njit(float64(float64, float64, float64, float64), cache=True)
+def _pchip_edge_slope(h0, h1, m0, m1):
+    """End-point derivative of PCHIP: the three-point formula, limited to preserve shape
+    (Fritsch & Carlson 1980; as scipy.interpolate.PchipInterpolator._edge_case)."""
+    d = ((2.0 * h0 + h1) * m0 - h0 * m1) / (h0 + h1)
+    if _sign(d) != _sign(m0):
+        return 0.0
+    if _sign(m0) != _sign(m1) and abs(d) > 3.0 * abs(m0):
+        return 3.0 * m0
+    return d
+
+
+@njit(float64(KNOTS, KNOTS, int64, int64), cache=True)
+def pchip_slope(xs, ys, n, k):
+    """PCHIP derivative at knot k of the n (2-4) knots (xs, ys), xs increasing: zero at a local
+    extremum of the data, else the weighted harmonic mean of the neighbouring secants
+    (Fritsch & Butland 1984, as scipy's PchipInterpolator); the ends use ``_pchip_edge_slope``."""
+    if n == 2:
+        return (ys[1] - ys[0]) / (xs[1] - xs[0])
+    if k == 0:
+        h0 = xs[1] - xs[0]
+        h1 = xs[2] - xs[1]
+        return _pchip_edge_slope(h0, h1, (ys[1] - ys[0]) / h0, (ys[2] - ys[1]) / h1)
+    if k == n - 1:
+        h0 = xs[n - 1] - xs[n - 2]
+        h1 = xs[n - 2] - xs[n - 3]
+        return _pchip_edge_slope(h0, h1, (ys[n - 1] - ys[n - 2]) / h0, (ys[n - 2] - ys[n - 3]) / h1)
+    hl = xs[k] - xs[k - 1]
+    hr = xs[k + 1] - xs[k]
+    ml = (ys[k] - ys[k - 1]) / hl
+    mr = (ys[k + 1] - ys[k]) / hr
+    if ml == 0.0 or mr == 0.0 or (ml > 0.0) != (mr > 0.0):
+        return 0.0
+    w1 = 2.0 * hr + hl
+    w2 = hr + 2.0 * hl
+    return (w1 + w2) / (w1 / ml + w2 / mr)
+
+
+@njit(float64(KNOTS, KNOTS, int64, float64), cache=True)
+def pchip_eval(xs, ys, n, x):
+    """Monotone piecewise-cubic Hermite interpolant (PCHIP) of the first n (2-4) knots at x
+    (Fritsch & Carlson 1980; scipy.interpolate.PchipInterpolator, extrapolating with the end cubics)."""
+    j = 0
+    while j < n - 2 and x >= xs[j + 1]:
+        j += 1
+    h = xs[j + 1] - xs[j]
+    t = (x - xs[j]) / h
+    t2 = t * t
+    t3 = t2 * t
+    d0 = pchip_slope(xs, ys, n, j)
+    d1 = pchip_slope(xs, ys, n, j + 1)
+    return ((2.0 * t3 - 3.0 * t2 + 1.0) * ys[j] + (t3 - 2.0 * t2 + t) * h * d0
+            + (-2.0 * t3 + 3.0 * t2) * ys[j + 1] + (t3 - t2) * h * d1)
+
+
+# --------------------------------------------------------------------------------------------------
+# a(t)
+
+@njit(types.Tuple((KNOTS, KNOTS, int64))(int64, float64, float64), cache=True)
+def orbit_knots(orbit, start_age, a_start):
+    """Knots (ages in Ga, a in m, count) of the PCHIP orbit models (PHYSICS.md I.2.5); fixed knots at or
+    beyond start_age are dropped. Unused tuple slots repeat the last knot."""
+    s = start_age
+    if orbit == ORBIT_CYCLOSTRATIGRAPHY:
+        if s > 2.46:
+            return (0.0, 1.4, 2.46, s), (A_TODAY, A_1400, A_2460, a_start), 4
+        if s > 1.4:
+            return (0.0, 1.4, s, s), (A_TODAY, A_1400, a_start, a_start), 3
+        return (0.0, s, s, s), (A_TODAY, a_start, a_start, a_start), 2
+    # dwyer
+    if s > 2.7:
+        return (0.0, 2.7, s, s), (A_TODAY, A_DWYER, a_start, a_start), 3
+    return (0.0, s, s, s), (A_TODAY, a_start, a_start, a_start), 2
+
+
+@njit(float64(float64), cache=True)
+def constant_q_semi_major_axis(age):
+    """Constant-Q tidal recession a(t) = [a0^(13/2) - (13/2) C t]^(2/13), C = adot0 a0^(11/2), from today's
+    adot0 = 3.82 cm/yr (Part II 6; VALIDATION A5/F1). NaN from the collapse (1.548127 Ga) on."""
+    x = 1.0 - 6.5 * ADOT_TODAY * (age * GA) / A_TODAY
+    if not (x > 0.0):
+        return math.nan
+    return A_TODAY * x ** (2.0 / 13.0)
+
+
+@njit(float64(int64, float64, float64, float64), cache=True)
+def semi_major_axis(orbit, age, start_age, a_start):
+    """Lunar semi-major axis a (m) at ``age`` (Ga) under orbit model ``orbit`` (0 cyclostratigraphy,
+    1 dwyer, 2 constant_q) (PHYSICS.md I.2.5; Part II 6). NaN where the model is undefined
+    (constant_q beyond its collapse) or for an unknown code."""
+    if orbit == ORBIT_CONSTANT_Q:
+        return constant_q_semi_major_axis(age)
+    if orbit != ORBIT_CYCLOSTRATIGRAPHY and orbit != ORBIT_DWYER:
+        return math.nan
+    xs, ys, n = orbit_knots(orbit, start_age, a_start)
+    return pchip_eval(xs, ys, n, age)
+
+
+@njit(float64(float64), cache=True)
+def mean_motion(a):
+    """Orbital mean motion n = sqrt(G (M_E + M_M)/a^3) (rad/s); the synchronous Moon's spin and the
+    Omega of every scaling law (PHYSICS.md I.2.5; Part II 6)."""
+    return math.sqrt(G * (M_EARTH + M_MOON) / (a * a * a))
+
+
+@njit(float64(float64), cache=True)
+def nodal_rate(a):
+    """Nodal precession rate |Omega_dot|(a) = (2 pi/18.6 yr)(a/384,400 km)^(3/2) (rad/s), the solar term
+    only (no Earth J2 term in v1) (PHYSICS.md I.2.5; Part II 4.1)."""
+    return 2.0 * math.pi / NODAL_PERIOD_TODAY * (a / A_TODAY) ** 1.5
+
+
+@vectorize([float64(int64, float64, float64, float64)], cache=True)
+def semi_major_axis_array(orbit, age, start_age, a_start):
+    """Array version of ``semi_major_axis``."""
+    return semi_major_axis(orbit, age, start_age, a_start)
+
+
+@vectorize([float64(float64)], cache=True)
+def mean_motion_array(a):
+    """Array version of ``mean_motion``."""
+    return mean_motion(a)
+
+
+@vectorize([float64(float64)], cache=True)
+def nodal_rate_array(a):
+    """Array version of ``nodal_rate``."""
+    return nodal_rate(a)

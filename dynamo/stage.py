@@ -1,0 +1,183 @@
+"""The dynamo stage (PHYSICS.md I.1 stage 3, I.3): element-wise over (sample, age).
+
+For every model and output age: the orbit a(t) and spin n(a); for each source (core, BMO, precession)
+its dissipation Phi, shell (r_in, r_out), velocity u, Rm = mu0 sigma u L, on/off and equatorial
+surface field; B_surface = the largest source field (two dynamos in one body do not add linearly).
+
+A source is on when Phi > 0, Rm >= rm_crit and L = r_out - r_in >= shell_min (precession also needs
+a < a_precession_end). Its Phi, u and Rm are reported whenever it convects (Phi > 0, else 0); its B is 0
+while it is off. Failed models (thermal status code, status & 15, != 0) get NaN outputs and summaries.
+
+Where the orbit model is undefined (``constant_q`` beyond its 1.548 Ga collapse) a_orbit and the
+precession variables are NaN (dynamo_on_precession 0), status gets FLAG_ORBIT_UNDEFINED, and the core
+and BMO laws, which need a spin, use the spin of the default orbit (``cyclostratigraphy``) at that age
+(their dependence on Omega is weak: Omega^(1/10) cia, Omega^(1/4) mac, Omega^(-0.02) ca06, none ml).
+"""
+import math
+
+import numpy as np
+from numba import boolean, float64, int64, njit, prange, types
+
+from dynamo.basal_magma_ocean import bmo_dissipation
+from dynamo.core_crystallization import core_dissipation
+from dynamo.layout import (N_DYN, N_DYN_SUMMARY, O_A, O_B_BMO, O_B_CORE, O_B_PREC, O_B_SURFACE, O_ON_BMO,
+                           O_ON_CORE, O_ON_PREC, O_PHI_BMO, O_PHI_CORE, O_PHI_PREC, O_RM_BMO, O_RM_CORE,
+                           O_RM_PREC, O_U_BMO, O_U_CORE, O_U_PREC, S_END_BMO, S_END_CORE, S_END_PREC)
+from dynamo.orbit import ORBIT_CYCLOSTRATIGRAPHY, mean_motion, nodal_rate, semi_major_axis
+from dynamo.precession import cassini_obliquity, differential_velocity, precession_dissipation
+from dynamo.scaling import (bmo_dipolarity, core_dipolarity, equatorial_surface_field, law_field,
+                            law_velocity, magnetic_reynolds, precession_dipolarity, shell_volume)
+from thermal.layout import (D_EG, D_EK, D_EL, D_ER, D_ES, D_FI, D_HB, D_QADB, D_QBOT, D_REGIME, D_RI,
+                            FLAG_ORBIT_UNDEFINED, REG_SOLID, Y_TC)
+
+_THERMAL_CODE_MASK = 15
+
+
+@njit(types.UniTuple(float64, 4)(int64, float64, float64, float64, float64, float64, float64, float64,
+                                 float64, float64, float64, float64, boolean), cache=True)
+def dynamo_source(law, Phi, r_in, r_out, rho, sigma, omega, u_given, b_dip, R, rm_crit, shell_min, allowed):
+    """One dynamo source (PHYSICS.md I.3): with L = r_out - r_in and phi = Phi/V_shell, the law's velocity
+    (or ``u_given`` when >= 0: the precession shear dv), Rm = mu0 sigma u L, on = Phi > 0, Rm >= rm_crit,
+    L >= shell_min and ``allowed``, and the equatorial surface field (B_rms/b_dip)(r_out/R)^3/sqrt(2)
+    while on. Returns (u, Rm, on (0/1), B_eq); all 0 when Phi <= 0 or L <= 0."""
+    L = r_out - r_in
+    if not (Phi > 0.0) or not (L > 0.0):
+        return 0.0, 0.0, 0.0, 0.0
+    phi = Phi / shell_volume(r_in, r_out)
+    if u_given >= 0.0:
+        u = u_given
+    else:
+        u = law_velocity(law, phi, L, rho, omega)
+    Rm = magnetic_reynolds(u, L, sigma)
+    if allowed and Rm >= rm_crit and L >= shell_min:
+        B = equatorial_surface_field(law_field(law, phi, L, rho, omega), b_dip, r_out, R)
+        return u, Rm, 1.0, B
+    return u, Rm, 0.0, 0.0
+
+
+@njit(cache=True, parallel=True)
+def dynamo_stage(records, ages, state, diag, status, out, summ):
+    """The dynamo stage over a chunk (PHYSICS.md I.3, I.4): records (n,) RECORD_DTYPE, ages (n_age,) Ga with
+    ages[0] = start_age, state (n, n_age, N_STATE), diag (n, n_age, N_DIAG) (thermal/layout.py columns),
+    status (n,) int32 (FLAG_ORBIT_UNDEFINED is OR-ed in place), out (n, n_age, N_DYN) in DYNAMO_OUTPUTS
+    order, summ (n, N_DYN_SUMMARY) in DYNAMO_SUMMARY_OUTPUTS order. Nothing is allocated."""
+    n = records.shape[0]
+    n_age = ages.shape[0]
+    start_age = ages[0]
+    for m in prange(n):
+        rec = records[m]
+        failed = (status[m] & _THERMAL_CODE_MASK) != 0
+        law = rec.law
+        R = rec.radius
+        r_c = rec.r_core
+        rho_c = rec.rho_core
+        end_core = -1.0
+        end_bmo = -1.0
+        end_prec = -1.0
+        undefined = False
+        for k in range(n_age):
+            age = ages[k]
+            a = semi_major_axis(rec.orbit, age, start_age, rec.a_start)
+            orbit_ok = a > 0.0
+            if not orbit_ok:
+                undefined = True
+            if failed:
+                for j in range(N_DYN):
+                    out[m, k, j] = math.nan
+                continue
+            if orbit_ok:
+                spin = mean_motion(a)
+            else:
+                spin = mean_motion(semi_major_axis(ORBIT_CYCLOSTRATIGRAPHY, age, start_age, rec.a_start))
+            r_i = min(max(diag[m, k, D_RI], 0.0), r_c)
+            chi = r_i / r_c
+            liquid = r_i < r_c and int(diag[m, k, D_REGIME]) % 10 != REG_SOLID
+
+            # core: thermal and compositional convection, shell (r_i, r_c)
+            Phi_core = 0.0
+            if liquid:
+                Phi_core = core_dissipation(state[m, k, Y_TC], diag[m, k, D_ES], diag[m, k, D_EL],
+                                            diag[m, k, D_EG], diag[m, k, D_ER], diag[m, k, D_EK])
+            u, Rm, on, B = dynamo_source(law, Phi_core, r_i, r_c, rho_c, rec.sigma_core, spin, -1.0,
+                                         core_dipolarity(chi, diag[m, k, D_FI]), R, rec.rm_crit,
+                                         rec.shell_min, True)
+            out[m, k, O_PHI_CORE] = Phi_core
+            out[m, k, O_U_CORE] = u
+            out[m, k, O_RM_CORE] = Rm
+            out[m, k, O_ON_CORE] = on
+            out[m, k, O_B_CORE] = B
+            B_surface = B
+            if on > 0.0 and (end_core < 0.0 or age < end_core):
+                end_core = age
+
+            # basal magma ocean, shell (r_c, r_c + H_b)
+            H_b = diag[m, k, D_HB]
+            Phi_bmo = bmo_dissipation(rec.f_ohm, rec.alpha_bmo, rec.cp_bmo, H_b, r_c, rho_c, rec.rho_bmo,
+                                      diag[m, k, D_QBOT], diag[m, k, D_QADB])
+            u, Rm, on, B = dynamo_source(law, Phi_bmo, r_c, r_c + max(H_b, 0.0), rec.rho_bmo, rec.sigma_bmo,
+                                         spin, -1.0, bmo_dipolarity(rec.bmo_dipolarity_penalty), R,
+                                         rec.rm_crit, rec.shell_min, True)
+            out[m, k, O_PHI_BMO] = Phi_bmo
+            out[m, k, O_U_BMO] = u
+            out[m, k, O_RM_BMO] = Rm
+            out[m, k, O_ON_BMO] = on
+            out[m, k, O_B_BMO] = B
+            B_surface = max(B_surface, B)
+            if on > 0.0 and (end_bmo < 0.0 or age < end_bmo):
+                end_bmo = age
+
+            # precession: CMB friction in the liquid core, shell (r_i, r_c), u = dv
+            out[m, k, O_A] = a
+            if orbit_ok:
+                theta, _ = cassini_obliquity(a, spin, nodal_rate(a), rec.beta_figure, rec.inclination,
+                                             rec.a_cassini_transition)
+                theta_cm = theta - rec.inclination
+                Phi_prec = 0.0
+                dv = 0.0
+                if liquid:
+                    Phi_prec = precession_dissipation(rec.f_dyn, rec.c_friction, rho_c, r_c, spin, theta_cm)
+                    dv = differential_velocity(spin, theta_cm, r_c)
+                u, Rm, on, B = dynamo_source(law, Phi_prec, r_i, r_c, rho_c, rec.sigma_core, spin, dv,
+                                             precession_dipolarity(chi, rec.precession_dipolarity_penalty), R,
+                                             rec.rm_crit, rec.shell_min, a < rec.a_precession_end)
+                out[m, k, O_PHI_PREC] = Phi_prec
+                out[m, k, O_U_PREC] = u
+                out[m, k, O_RM_PREC] = Rm
+                out[m, k, O_ON_PREC] = on
+                out[m, k, O_B_PREC] = B
+                B_surface = max(B_surface, B)
+                if on > 0.0 and (end_prec < 0.0 or age < end_prec):
+                    end_prec = age
+            else:
+                out[m, k, O_PHI_PREC] = math.nan
+                out[m, k, O_U_PREC] = math.nan
+                out[m, k, O_RM_PREC] = math.nan
+                out[m, k, O_ON_PREC] = 0.0
+                out[m, k, O_B_PREC] = math.nan
+            out[m, k, O_B_SURFACE] = B_surface
+
+        if undefined:
+            status[m] = status[m] | FLAG_ORBIT_UNDEFINED
+        if failed:
+            for j in range(N_DYN_SUMMARY):
+                summ[m, j] = math.nan
+        else:
+            summ[m, S_END_CORE] = end_core
+            summ[m, S_END_BMO] = end_bmo
+            summ[m, S_END_PREC] = end_prec
+
+
+def run_dynamo_stage(records, ages, state, diag, status):
+    """Allocate the outputs and run ``dynamo_stage`` (Python convenience; status is modified in place).
+
+    Returns (out (n, n_age, N_DYN) float64, summ (n, N_DYN_SUMMARY) float64).
+    """
+    if status.dtype != np.int32:
+        raise TypeError(f"status: expected an int32 array (modified in place), got {status.dtype}")
+    n, n_age = state.shape[0], ages.shape[0]
+    out = np.empty((n, n_age, N_DYN), dtype=np.float64)
+    summ = np.empty((n, N_DYN_SUMMARY), dtype=np.float64)
+    dynamo_stage(records, np.ascontiguousarray(ages, dtype=np.float64),
+                 np.ascontiguousarray(state, dtype=np.float64), np.ascontiguousarray(diag, dtype=np.float64),
+                 status, out, summ)
+    return out, summ
