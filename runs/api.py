@@ -1,0 +1,143 @@
+"""The Python API: the operations of the command line as plain functions (DESIGN.md "The command line").
+
+    >>> from runs import api
+    >>> ds = api.run("runs/examples/moon_default.toml", r_core=380e3)   # an in-memory xarray.Dataset
+    >>> path = api.run_scenario(api.load_scenario("moon.toml"), "moon.zarr")   # a store on disk
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from runs import pipeline
+from runs import status as st
+from runs.config import Scenario, load_scenario, scenario_from_text, scenario_records
+from runs.registry import OUTPUTS, PARAMS, SUMMARIES
+
+__all__ = ["load_scenario", "run", "run_scenario", "result_to_dataset", "summarize", "scenario_spec"]
+
+
+def scenario_spec(scn: Scenario) -> dict:
+    """The validated spec of a single run; its hash identifies the store."""
+    return {"kind": "run", "parameters": scn.values, "settings": scn.settings}
+
+
+def spec_text(scn: Scenario) -> str:
+    """The scenario's TOML text, with any overrides recorded as trailing comments."""
+    if not scn.overrides:
+        return scn.text
+    lines = [f"# {k} = {json.dumps(v)}" for k, v in scn.overrides.items()]
+    return scn.text.rstrip("\n") + "\n\n# overrides applied on top of the above (--set):\n" + "\n".join(lines) + "\n"
+
+
+def store_variables() -> dict:
+    """Every declared output: name -> (dtype, 'age' | 'run') as the store keeps it."""
+    out = {name: (o.dtype, "age") for name, o in OUTPUTS.items()}
+    out.update({name: (o.dtype, "run") for name, o in SUMMARIES.items()})
+    return out
+
+
+def _text_attrs(scn: Scenario) -> dict:
+    attrs = {"title": scn.title, "description": scn.description}
+    if scn.path is not None:
+        attrs["source"] = str(scn.path)
+    return {k: v for k, v in attrs.items() if v}
+
+
+def run_scenario(scn: Scenario, store_path, *, overwrite: bool = False) -> Path:
+    """Compute one scenario and write it to a store (one sample, one chunk); returns the store path.
+
+    A store of the same spec that is already complete is kept as it is (resume: nothing to do); a
+    different spec at ``store_path`` is refused unless ``overwrite``; a foreign directory always is.
+    """
+    from runs.store import create_store, write_chunk
+
+    path = Path(store_path)
+    ages = pipeline.output_ages(scn.settings["start_age"], scn.settings["output_step"])
+    g = create_store(path, spec=scenario_spec(scn), spec_text=spec_text(scn), n_samples=1, chunk_size=1,
+                     ages=ages, variables=store_variables(), fixed=scn.values, attrs=_text_attrs(scn),
+                     overwrite=overwrite)
+    if g["done"][0]:
+        return path
+    result = pipeline.compute(scenario_records(scn, 1), scn.settings)
+    if not np.array_equal(np.asarray(result["age"]), ages):
+        raise RuntimeError("pipeline.compute returned output ages that differ from pipeline.output_ages")
+    arrays = {**result["state"], **result["outputs"], **result["summaries"]}
+    write_chunk(g, 0, {k: v for k, v in arrays.items() if k in store_variables()}, result["status"])
+    return path
+
+
+def result_to_dataset(result: dict, scn: Scenario | None = None):
+    """A ``pipeline.compute`` result as an xarray.Dataset laid out like a store (dims sample, age)."""
+    import xarray as xr
+
+    n = np.asarray(result["status"]).shape[0]
+    data = {"status": (("sample",), np.asarray(result["status"], dtype=np.int32),
+                       {"long_name": "model status: thermal code | flags", "units": "1"})}
+    for group in ("state", "outputs"):
+        for name, arr in result[group].items():
+            o = OUTPUTS.get(name)
+            data[name] = (("sample", "age"), np.asarray(arr),
+                          {"units": o.unit, "long_name": o.long_name} if o else {})
+    for name, arr in result["summaries"].items():
+        o = SUMMARIES.get(name)
+        data[name] = (("sample",), np.asarray(arr), {"units": o.unit, "long_name": o.long_name} if o else {})
+    coords = {"sample": np.arange(n), "age": ("age", np.asarray(result["age"]), {"units": "Ga",
+                                                                                 "long_name": "age before present"})}
+    attrs = {}
+    if scn is not None:
+        attrs = {**_text_attrs(scn), "spec": json.dumps(scenario_spec(scn), sort_keys=True),
+                 "fixed_parameters": json.dumps(scn.values, sort_keys=True)}
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def run(scenario=None, **overrides):
+    """Run a scenario in memory and return an xarray.Dataset (nothing written to disk).
+
+    scenario: a path to a TOML file, a Scenario, or None for the default Moon; overrides: parameter or
+    setting values (``r_core=380e3``, ``law="ml"``), validated like the file.
+    """
+    if scenario is None:
+        scn = scenario_from_text("", "defaults", overrides)
+    elif isinstance(scenario, Scenario):
+        where = str(scenario.path) if scenario.path else "<scenario>"
+        scn = scenario_from_text(scenario.text, where, {**scenario.overrides, **overrides}, path=scenario.path)
+    else:
+        scn = load_scenario(scenario, overrides)
+    return result_to_dataset(pipeline.compute(scenario_records(scn, 1), scn.settings), scn)
+
+
+def _num(x):
+    """A finite float, or None (JSON has no NaN)."""
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _age(x):
+    """An event age in Ga, None if it never happened (fill -1) or the model failed."""
+    x = _num(x)
+    return None if x is None or x < 0 else x
+
+
+def summarize(ds, sample: int = 0) -> dict:
+    """Headline figures of one model of a dataset: status, today's heat flow, core, events."""
+    one = ds.isel(sample=sample)
+    today = one.isel(age=int(np.argmin(np.abs(one["age"].values))))
+    fixed = json.loads(ds.attrs.get("fixed_parameters", "{}"))
+    radius = float(one["radius"]) if "radius" in one.coords else fixed.get("radius", PARAMS["radius"].default)
+    status = int(one["status"])
+    out = {"status": status, "status_text": st.describe(status)}
+    if "Q_surface" in one:
+        out["q_surface_today_mW_m2"] = _num(float(today["Q_surface"]) / (4 * math.pi * radius ** 2) * 1e3)
+    if "T_cmb" in one:
+        out["T_cmb_today_K"] = _num(today["T_cmb"])
+    if "r_inner_core" in one:
+        out["r_inner_core_today_km"] = _num(float(today["r_inner_core"]) / 1e3)
+    if "age_inner_core_nucleation" in one:
+        out["age_inner_core_nucleation_Ga"] = _age(one["age_inner_core_nucleation"])
+    if "age_bmo_solidified" in one:
+        out["age_bmo_solidified_Ga"] = _age(one["age_bmo_solidified"])
+    return out

@@ -1,0 +1,188 @@
+"""The ``lunadyn`` command line (DESIGN.md "The command line and the Python API").
+
+User errors (a bad scenario, a missing file, a foreign store, a bad option) print one line
+``lunadyn: error: ...`` on stderr and exit with status 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from pathlib import Path
+
+from runs.errors import UserError
+
+EXIT_USER_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one-line UserErrors instead of usage text."""
+
+    def error(self, message):
+        raise UserError(f"{message} (see `{self.prog} --help`)")
+
+
+# --------------------------------------------------------------------------------------------------
+# lunadyn params
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_fmt(x) for x in v) + "]"
+    return str(v)
+
+
+def params_rows() -> list[list[str]]:
+    """The parameter table as text cells (header first)."""
+    from runs.registry import ALL_PARAMS, params_table
+
+    rows = [["name", "unit", "default", "min", "max", "prior", "stage", "description"]]
+    for r in params_table():
+        p = ALL_PARAMS[r["name"]]
+        lo, hi = _fmt(r["min"]), _fmt(r["max"])
+        if r["min"] is not None and p.lower_open:
+            lo = f">{lo}"
+        if r["kind"] == "category":
+            prior, lo, hi = "|".join(r["choices"]), "-", "-"
+        elif r["stage"] == "spec":
+            prior = "(setting)"
+        elif r["prior"]:
+            prior = f"{_fmt(r['prior'][0])}..{_fmt(r['prior'][1])}" + (" log" if r["scale"] == "log" else "")
+        else:
+            prior = "fixed"
+        default = _fmt(r["default"])
+        if r["kind"] == "array":
+            default = f"{default} (<= {p.size} values)"
+        rows.append([r["name"], r["unit"] or "-", default, lo, hi, prior, r["stage"],
+                     r["description"]])
+    return rows
+
+
+def cmd_params(args) -> int:
+    from runs.registry import params_table
+
+    if args.json:
+        print(json.dumps(params_table(), indent=1))
+        return 0
+    rows = params_rows()
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------
+# lunadyn run
+
+
+def _summary_lines(summary: dict, title: str) -> list[str]:
+    def val(key, fmt, unit, none="never"):
+        v = summary.get(key)
+        return none if v is None else f"{v:{fmt}} {unit}"
+    lines = [f"lunadyn run: {title}"]
+    items = [
+        ("status", summary["status_text"]),
+        ("surface heat flow today", val("q_surface_today_mW_m2", ".2f", "mW/m2", "n/a")),
+        ("T_cmb today", val("T_cmb_today_K", ".1f", "K", "n/a")),
+        ("inner-core radius today", val("r_inner_core_today_km", ".1f", "km", "n/a")),
+        ("inner core nucleated", val("age_inner_core_nucleation_Ga", ".3f", "Ga")),
+        ("basal magma ocean solidified", val("age_bmo_solidified_Ga", ".3f", "Ga")),
+        ("store", f"{summary['store']} (created {summary['created_utc']})"),
+        ("figure", summary["figure"] or "not drawn (--no-plot)"),
+    ]
+    width = max(len(k) for k, _ in items)
+    return lines + [f"  {k.ljust(width)}  {v}" for k, v in items]
+
+
+def cmd_run(args) -> int:
+    from runs.config import load_scenario
+
+    scn = load_scenario(args.scenario, args.set)  # before the heavy imports: mistakes are reported fast
+    from runs import api, store
+    stem = Path(args.scenario).stem
+    out = Path(args.output) if args.output else Path(f"{stem}.zarr")
+    path = api.run_scenario(scn, out, overwrite=args.overwrite)
+    ds = store.open_dataset(path)
+    figure = None
+    if not args.no_plot:
+        from runs.plots import plot_run
+        figure = str(plot_run(ds, path.with_suffix(".png")))
+    summary = {**api.summarize(ds), "store": str(path), "figure": figure,
+               "created_utc": ds.attrs.get("created_utc", ""), "spec_hash": ds.attrs.get("spec_hash", "")}
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    else:
+        print("\n".join(_summary_lines(summary, scn.title or str(args.scenario))))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------
+# lunadyn warmup
+
+
+def cmd_warmup(args) -> int:
+    from runs import pipeline
+
+    seconds = pipeline.warmup()
+    print(f"lunadyn: kernels compiled and cached ({seconds:.1f} s)")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from runs import __version__
+
+    parser = _Parser(prog="lunadyn", description="Thermal evolution and dynamos of the Moon: runs, sweeps, fits.")
+    parser.add_argument("--version", action="version", version=f"lunadyn {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("params", help="the parameter registry (name, unit, default, bounds, prior, ...)")
+    p.add_argument("--json", action="store_true", help="print the table as a JSON list")
+    p.set_defaults(func=cmd_params)
+
+    p = sub.add_parser("run", help="run one scenario and write a store and a figure")
+    p.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file (see runs/examples/)")
+    p.add_argument("-o", "--output", metavar="STORE", help="store path (default ./<scenario stem>.zarr)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a parameter or setting (TOML value; repeatable)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing store of a different spec")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--no-plot", action="store_true", help="do not draw the figure")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("warmup", help="compile and cache the kernels")
+    p.set_defaults(func=cmd_warmup)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``lunadyn`` console script; returns the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except UserError as e:
+        msg = str(e)
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as e:
+        msg = f"{e.strerror or e}: {e.filename}" if e.filename else str(e)
+    except tomllib.TOMLDecodeError as e:
+        msg = f"invalid TOML: {e}"
+    except BrokenPipeError:  # e.g. `lunadyn params | head`: stop quietly (Python docs' idiom)
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("lunadyn: interrupted", file=sys.stderr)
+        return 130
+    print(f"lunadyn: error: {' '.join(msg.split())}", file=sys.stderr)
+    return EXIT_USER_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

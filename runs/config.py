@@ -1,0 +1,271 @@
+"""Scenario files: TOML loading and validation against the registry (DESIGN.md "One registry").
+
+A scenario is a flat TOML table: optional strings ``title`` and ``description``; every other key is a
+model parameter (``runs.registry.PARAMS``) or a spec-level setting (``runs.registry.SPEC``: start_age,
+output_step, rtol, max_steps). Values are in the registry's units (SI; ages in Ga); categoricals are
+named (``law = "cia"``); array parameters are TOML lists of at most ``size`` numbers. Anything missing
+takes its registry default.
+
+Every problem raises ``runs.errors.UserError`` with one line naming the file (or ``--set``), the field
+and what was expected.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runs.errors import UserError
+from runs.registry import ALL_PARAMS, PARAMS, SPEC, make_records
+
+TEXT_KEYS = ("title", "description")
+MIN_MANTLE = 10e3     # m: the thinnest convecting mantle the kernel accepts (thermal/model.py)
+REL_TOL_GRID = 1e-9  # start_age must be a multiple of output_step to this relative tolerance
+
+
+@dataclass
+class Scenario:
+    """A validated scenario.
+
+    values: every model parameter in config form (names for categoricals, lists for arrays), defaults
+    filled; settings: the spec-level settings (start_age, output_step, rtol, max_steps); text: the TOML
+    text as read; path: where it came from; overrides: the validated ``--set`` values applied on top.
+    """
+
+    values: dict
+    settings: dict
+    text: str
+    path: Path | None = None
+    title: str = ""
+    description: str = ""
+    overrides: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------------
+# reading
+
+
+def read_text(path) -> str:
+    """The text of a UTF-8 file, or a UserError naming the file and what went wrong."""
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"file not found: {p}") from None
+    except IsADirectoryError:
+        raise UserError(f"{p} is a directory, expected a TOML file") from None
+    except PermissionError:
+        raise UserError(f"cannot read {p}: permission denied") from None
+    except UnicodeDecodeError as e:
+        raise UserError(f"{p} is not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except OSError as e:
+        raise UserError(f"cannot read {p}: {e.strerror or e}") from None
+
+
+def parse_toml(text: str, where: str) -> dict:
+    """Parse TOML text; a syntax error becomes a UserError with the file and tomllib's line/column."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise UserError(f"invalid TOML in {where}: {e}") from None
+
+
+def parse_set(items) -> dict:
+    """``--set NAME=VALUE`` items as a dict (later items win).
+
+    VALUE is read as a TOML value (``3e5``, ``true``, ``[1, 2]``, ``"cia"``); if it is not valid TOML it
+    is taken as a bare string, so ``--set law=ml`` works for categoricals.
+    """
+    out = {}
+    for item in items or ():
+        name, sep, raw = str(item).partition("=")
+        name, raw = name.strip(), raw.strip()
+        if not sep or not name:
+            raise UserError(f"--set expects NAME=VALUE, got {item!r}")
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        out[name] = value
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# validation of single values
+
+
+def _show(value) -> str:
+    """A value as the user wrote it (TOML-like)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)
+
+
+def _unit(p) -> str:
+    return "" if p.unit in ("", "1") else f" {p.unit}"
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _check_bounds(p, v: float, where: str, label: str | None = None) -> None:
+    """Raise unless v lies within p.bounds (lower end excluded when p.lower_open)."""
+    label = label or p.name
+    lo, hi = p.bounds
+    if not math.isfinite(v):
+        raise UserError(f"{label} in {where}: expected a finite number, got {_show(v)}")
+    low_ok = v > lo if p.lower_open else v >= lo
+    if low_ok and v <= hi:
+        return
+    lower = "<" if p.lower_open else "<="
+    if hi == math.inf:
+        expected = f"{label} {'>' if p.lower_open else '>='} {lo:g}"
+    elif lo == -math.inf:
+        expected = f"{label} <= {hi:g}"
+    else:
+        expected = f"{lo:g} {lower} {label} <= {hi:g}"
+    raise UserError(f"{label} = {v:g}{_unit(p)} in {where} is out of bounds: expected {expected}{_unit(p)}")
+
+
+def validate_value(name: str, value, where: str):
+    """One parameter or setting, checked against its declaration; returns it in config form."""
+    p = ALL_PARAMS[name]
+    if p.kind == "category":
+        if not isinstance(value, str) or value not in p.choices:
+            raise UserError(f"{name} in {where}: expected one of {', '.join(p.choices)}, got {_show(value)}")
+        return value
+    if p.kind == "array":
+        if not isinstance(value, list) or not all(_is_number(x) for x in value):
+            unit = f"{p.unit}, " if _unit(p) else ""
+            raise UserError(f"{name} in {where}: expected a list of numbers ({unit}at most {p.size}), "
+                            f"got {_show(value)}")
+        if len(value) > p.size:
+            raise UserError(f"{name} in {where}: expected at most {p.size} numbers, got {len(value)}")
+        for i, x in enumerate(value):
+            _check_bounds(p, float(x), where, f"{name}[{i}]")
+        return [float(x) for x in value]
+    if p.kind == "int":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise UserError(f"{name} in {where}: expected an integer, got {_show(value)}")
+        _check_bounds(p, value, where)
+        return int(value)
+    if not _is_number(value):
+        raise UserError(f"{name} in {where}: expected a number{_unit(p) and ' in' + _unit(p)}, "
+                        f"got {_show(value)}")
+    value = float(value)
+    _check_bounds(p, value, where)
+    return value
+
+
+def _unknown(name: str, where: str) -> UserError:
+    close = difflib.get_close_matches(name, list(ALL_PARAMS) + list(TEXT_KEYS), n=1)
+    hint = f": did you mean '{close[0]}'?" if close else " (see `lunadyn params`)"
+    return UserError(f"unknown parameter '{name}' in {where}{hint}")
+
+
+def validate_table(table: dict, where: str) -> tuple[dict, dict, dict]:
+    """Split and check a flat table: (model parameter values, spec settings, text fields)."""
+    values, settings, text = {}, {}, {}
+    for key, value in table.items():
+        if key in TEXT_KEYS:
+            if not isinstance(value, str):
+                raise UserError(f"{key} in {where}: expected a string, got {_show(value)}")
+            text[key] = value
+        elif key in ALL_PARAMS:
+            (settings if key in SPEC else values)[key] = validate_value(key, value, where)
+        elif isinstance(value, dict):
+            raise UserError(f"unexpected table [{key}] in {where}: a scenario is a flat list of NAME = VALUE")
+        else:
+            raise _unknown(key, where)
+    return values, settings, text
+
+
+# --------------------------------------------------------------------------------------------------
+# consistency of the whole set
+
+
+def check_consistency(values: dict, settings: dict, where: str) -> None:
+    """Relations between parameters that single bounds cannot express (PHYSICS.md I.1, I.2)."""
+    fc, fb = values["f_hpe_crust"], values["f_hpe_basal"]
+    if fc + fb > 1.0:
+        raise UserError(f"f_hpe_crust + f_hpe_basal = {fc + fb:g} in {where}: expected at most 1 "
+                        "(fractions of one heat-producing inventory)")
+    h0 = values["bmo_thickness0"]
+    if fb > 0.0 and h0 == 0.0:
+        raise UserError(f"f_hpe_basal = {fb:g} in {where} needs a basal layer, but bmo_thickness0 = 0: "
+                        "set f_hpe_basal = 0 or bmo_thickness0 > 0")
+    lid0, dc = values["lid0"], values["crust_thickness"]
+    if lid0 < dc:
+        raise UserError(f"lid0 = {lid0:g} m in {where} is thinner than crust_thickness = {dc:g} m: "
+                        "expected lid0 >= crust_thickness (the lid includes the crust)")
+    room = values["radius"] - values["r_core"] - h0 - MIN_MANTLE
+    if lid0 >= room:
+        raise UserError(f"lid0 = {lid0:g} m in {where} leaves no convecting mantle: expected less than "
+                        f"radius - r_core - bmo_thickness0 - {MIN_MANTLE:g} m = {room:g} m")
+    start, step = settings["start_age"], settings["output_step"]
+    k = round(start / step)
+    if k < 1 or abs(start - k * step) > REL_TOL_GRID * start:
+        raise UserError(f"start_age = {start:g} Ga in {where} is not a multiple of output_step = {step:g} Ga: "
+                        "the output ages start_age - k*output_step must end exactly at 0")
+    if values["mode"] == "core_only":
+        n = values["qcmb_n"]
+        for name in ("qcmb_ages", "qcmb_values"):
+            if len(values[name]) != n:
+                raise UserError(f"{name} in {where} has {len(values[name])} value(s) but qcmb_n = {n}: "
+                                "core_only mode needs qcmb_n knots in qcmb_ages and qcmb_values")
+
+
+# --------------------------------------------------------------------------------------------------
+# scenarios
+
+
+def defaults() -> tuple[dict, dict]:
+    """Registry defaults in config form: (model parameter values, spec settings)."""
+    def form(p):
+        return list(p.default) if p.kind == "array" else p.default
+    return {n: form(p) for n, p in PARAMS.items()}, {n: form(p) for n, p in SPEC.items()}
+
+
+def scenario_from_text(text: str, where: str = "<scenario>", overrides=(), path=None) -> Scenario:
+    """A validated Scenario from TOML text (``where`` names it in error messages).
+
+    overrides: ``--set`` strings ``NAME=VALUE``, or a dict of Python values; they win over the text.
+    """
+    table = parse_toml(text, where)
+    f_values, f_settings, f_text = validate_table(table, where)
+    if isinstance(overrides, dict):  # Python keyword overrides (runs.api.run)
+        s_values, s_settings, s_text = validate_table(overrides, "overrides")
+    else:  # --set NAME=VALUE strings
+        s_values, s_settings, s_text = validate_table(parse_set(overrides), "--set")
+    values, settings = defaults()
+    values.update(f_values)
+    values.update(s_values)
+    settings.update(f_settings)
+    settings.update(s_settings)
+    text_fields = {**f_text, **s_text}
+    check_consistency(values, settings, f"{where} with overrides" if (s_values or s_settings) else where)
+    return Scenario(values=values, settings=settings, text=text, path=path,
+                    title=text_fields.get("title", ""), description=text_fields.get("description", ""),
+                    overrides={**s_values, **s_settings, **s_text})
+
+
+def load_scenario(path, overrides=()) -> Scenario:
+    """Read and validate a scenario file, applying overrides (``--set NAME=VALUE`` strings) on top."""
+    p = Path(path)
+    return scenario_from_text(read_text(p), str(path), overrides, path=p)
+
+
+def scenario_records(scn: Scenario, n: int = 1):
+    """n kernel records (structured array) of the scenario's parameter values."""
+    return make_records(n, scn.values)
