@@ -140,4 +140,60 @@ def summarize(ds, sample: int = 0) -> dict:
         out["age_inner_core_nucleation_Ga"] = _age(one["age_inner_core_nucleation"])
     if "age_bmo_solidified" in one:
         out["age_bmo_solidified_Ga"] = _age(one["age_bmo_solidified"])
+    if "B_surface" in one:
+        out["dynamo_epochs_Ga"] = dynamo_epochs(one)
+        out["chang_e"] = chang_e_fields(one)
     return out
+
+
+SOURCES = ("core", "bmo", "precession")
+
+
+def dynamo_epochs(one) -> dict:
+    """Intervals [start, end] (Ga) during which each source is on, from dynamo_on_* of one model."""
+    ages = np.asarray(one["age"].values, dtype=float)
+    out = {}
+    for src in SOURCES:
+        name = f"dynamo_on_{src}"
+        if name not in one:
+            continue
+        on = np.asarray(one[name].values) == 1
+        spans, k = [], 0
+        while k < on.size:
+            if on[k]:
+                j = k
+                while j + 1 < on.size and on[j + 1]:
+                    j += 1
+                spans.append([float(ages[k]), float(ages[j])])
+                k = j + 1
+            else:
+                k += 1
+        out[src] = spans
+    return out
+
+
+def chang_e_fields(one) -> list[dict]:
+    """The model field at the Chang'e-5 and Chang'e-6 sites and ages against the measured ranges.
+
+    Model fields are equatorial surface fields (PHYSICS.md I.3) times the site factor sqrt(1 + 3 sin^2 lat);
+    each source's field is interpolated linearly in age.
+    """
+    from dynamo.scaling import site_factor
+    from runs.plots import chang_e_boxes
+
+    ages = np.asarray(one["age"].values, dtype=float)
+    rows = []
+    for box in chang_e_boxes():
+        k = site_factor(math.radians(box["lat"]))
+        row = {"id": box["id"], "mission": box["label"], "age_Ga": box["age"], "site_lat_deg": box["lat"],
+               "measured_uT": list(box["site_ut"])}
+        for name in ("B_surface", "B_core", "B_bmo", "B_precession"):
+            if name in one:
+                b = np.interp(box["age"], ages[::-1], np.asarray(one[name].values, dtype=float)[::-1])
+                row[f"{name}_site_uT"] = _num(b * k * 1e6)
+        b = row.get("B_surface_site_uT")
+        lo, hi = box["site_ut"]
+        row["within_range"] = b is not None and lo <= b <= hi
+        row["factor_to_range"] = None if not b else _num(lo / b if b < lo else (b / hi if b > hi else 1.0))
+        rows.append(row)
+    return rows

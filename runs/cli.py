@@ -12,6 +12,9 @@ import tomllib
 from pathlib import Path
 
 from runs.errors import UserError
+from dynamo.parameters import DYNAMO_PARAMETERS
+
+PARAMS_LAW_CHOICES = next(p.choices for p in DYNAMO_PARAMETERS if p.name == "law")
 
 EXIT_USER_ERROR = 2
 
@@ -96,7 +99,28 @@ def _summary_lines(summary: dict, title: str) -> list[str]:
         ("figure", summary["figure"] or "not drawn (--no-plot)"),
     ]
     width = max(len(k) for k, _ in items)
-    return lines + [f"  {k.ljust(width)}  {v}" for k, v in items]
+    lines += [f"  {k.ljust(width)}  {v}" for k, v in items]
+    return lines + _field_lines(summary)
+
+
+def _field_lines(summary: dict) -> list[str]:
+    """Which dynamo sources are on when, and the field at the Chang'e-5/-6 sites and ages."""
+    lines = []
+    epochs = summary.get("dynamo_epochs_Ga")
+    if epochs is not None:
+        lines.append("  dynamo epochs (Ga, each source on):")
+        for src, spans in epochs.items():
+            text = ", ".join(f"{a:.2f}-{b:.2f}" for a, b in spans) or "never"
+            lines.append(f"    {src:11s} {text}")
+    for row in summary.get("chang_e", []):
+        lo, hi = row["measured_uT"]
+        b = row.get("B_surface_site_uT")
+        parts = [f"{s} {row.get(f'B_{s}_site_uT', 0.0):.3g}" for s in ("core", "bmo", "precession")]
+        verdict = ("within the measured range" if row["within_range"] else
+                   "no field" if not b else f"{row['factor_to_range']:.3g}x {'below' if b < lo else 'above'} it")
+        lines.append(f"  {row['mission']} ({row['age_Ga']:.3f} Ga, {row['site_lat_deg']:+.2f} deg): model "
+                     f"{(b or 0.0):.3g} uT at the site ({', '.join(parts)}) vs measured {lo:g}-{hi:g} uT: {verdict}")
+    return lines
 
 
 def cmd_run(args) -> int:
@@ -118,6 +142,26 @@ def cmd_run(args) -> int:
         print(json.dumps(summary, indent=1))
     else:
         print("\n".join(_summary_lines(summary, scn.title or str(args.scenario))))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------
+# lunadyn field
+
+
+def cmd_field(args) -> int:
+    from runs.field import rerun_field
+
+    report = rerun_field(args.store, out=args.output, law=args.law, sets=args.set, overwrite=args.overwrite)
+    if args.json:
+        print(json.dumps(report, indent=1))
+        return 0
+    print(f"lunadyn field: {report['chunks_written']} chunk(s) of {report['source']} re-run "
+          f"with {report['overrides'] or 'unchanged settings'} -> {report['store']}")
+    from runs import api, store
+    ds = store.open_dataset(report["store"])
+    if ds.sizes["sample"] == 1:
+        print("\n".join(_field_lines(api.summarize(ds))))
     return 0
 
 
@@ -156,6 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-plot", action="store_true", help="do not draw the figure")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("field", help="re-run the dynamo stage on a stored thermal history (new store)")
+    p.add_argument("store", metavar="STORE", help="a lunadyn store that keeps the thermal state")
+    p.add_argument("--law", choices=PARAMS_LAW_CHOICES, help="another scaling law")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="another value of a dynamo-stage parameter (repeatable)")
+    p.add_argument("-o", "--output", metavar="OUT", help="new store (default <stem>.field.zarr)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing store of a different spec")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_field)
 
     p = sub.add_parser("warmup", help="compile and cache the kernels")
     p.set_defaults(func=cmd_warmup)

@@ -9,14 +9,11 @@ import time
 
 import numpy as np
 
+from dynamo import stage as dynamo_stage
 from runs import registry
 from thermal import diagnostics, kernel
 from thermal.layout import N_DIAG, N_STATE, N_SUMMARY
 
-try:
-    from dynamo import stage as dynamo_stage
-except ImportError:  # the dynamo stage arrives with its issue
-    dynamo_stage = None
 
 DEFAULT_SETTINGS = {name: p.default for name, p in registry.SPEC.items()}
 
@@ -56,22 +53,11 @@ def compute(records: np.ndarray, settings: dict | None = None, timings: dict | N
     # the state passes through the store's dtype before stages 2-3 (PHYSICS.md I.1)
     state_dtype = np.dtype(registry.OUTPUTS[registry.STATE_NAMES[0]].dtype)
     state = state.astype(state_dtype).astype(np.float64)
-    diag = np.empty((n, n_age, N_DIAG))
-    diagnostics.diagnose(records, ages, state, diag)
-    t2 = time.perf_counter()
-    outputs = {name: _to_store_dtype(name, diag[:, :, j], registry.OUTPUTS[name].dtype)
-               for j, name in enumerate(registry.DIAG_NAMES)}
+    outputs, dyn_summaries = after_kernel(records, ages, state, status, timings)
     summaries = {name: summ[:, j] for j, name in enumerate(registry.SUMMARY_NAMES[:N_SUMMARY])}
-    if dynamo_stage is not None:
-        dyn = np.empty((n, n_age, len(registry.DYNAMO_NAMES)))
-        dsumm = np.empty((n, len(registry.SUMMARY_NAMES) - N_SUMMARY))
-        dynamo_stage.dynamo_stage(records, ages, state, diag, status, dyn, dsumm)
-        outputs.update({name: _to_store_dtype(name, dyn[:, :, j], registry.OUTPUTS[name].dtype)
-                        for j, name in enumerate(registry.DYNAMO_NAMES)})
-        summaries.update({name: dsumm[:, j] for j, name in enumerate(registry.SUMMARY_NAMES[N_SUMMARY:])})
-    t3 = time.perf_counter()
+    summaries.update(dyn_summaries)
     if timings is not None:
-        timings.update(kernel=t1 - t0, diagnostics=t2 - t1, dynamo=t3 - t2)
+        timings["kernel"] = t1 - t0
     return {
         "age": ages,
         "status": status,
@@ -79,6 +65,32 @@ def compute(records: np.ndarray, settings: dict | None = None, timings: dict | N
         "outputs": outputs,
         "summaries": summaries,
     }
+
+
+def after_kernel(records: np.ndarray, ages: np.ndarray, state: np.ndarray, status: np.ndarray,
+                 timings: dict | None = None):
+    """Stages 2-3 on a state already in the store dtype: thermal diagnostics, then the dynamo stage.
+
+    ``lunadyn field`` calls this on a stored history, so re-running it reproduces the store bitwise.
+    ``status`` is updated in place (dynamo flags). Returns (outputs, dynamo summaries) as dicts.
+    """
+    n, n_age = state.shape[0], state.shape[1]
+    t0 = time.perf_counter()
+    diag = np.empty((n, n_age, N_DIAG))
+    diagnostics.diagnose(records, ages, state, diag)
+    t1 = time.perf_counter()
+    outputs = {name: _to_store_dtype(name, diag[:, :, j], registry.OUTPUTS[name].dtype)
+               for j, name in enumerate(registry.DIAG_NAMES)}
+    dyn = np.empty((n, n_age, len(registry.DYNAMO_NAMES)))
+    dsumm = np.empty((n, len(registry.SUMMARY_NAMES) - N_SUMMARY))
+    dynamo_stage.dynamo_stage(records, ages, state, diag, status, dyn, dsumm)
+    t2 = time.perf_counter()
+    outputs.update({name: _to_store_dtype(name, dyn[:, :, j], registry.OUTPUTS[name].dtype)
+                    for j, name in enumerate(registry.DYNAMO_NAMES)})
+    summaries = {name: dsumm[:, j] for j, name in enumerate(registry.SUMMARY_NAMES[N_SUMMARY:])}
+    if timings is not None:
+        timings.update(diagnostics=t1 - t0, dynamo=t2 - t1)
+    return outputs, summaries
 
 
 def warmup() -> float:

@@ -39,8 +39,9 @@ def _plot_lines(ax, age, one, names, scale=1.0, labels=None):
 
 
 def site_factor(lat_deg: float) -> float:
-    """Axial-dipole field at latitude lat over the equatorial field: sqrt(1 + 3 sin^2 lat)."""
-    return math.sqrt(1.0 + 3.0 * math.sin(math.radians(lat_deg)) ** 2)
+    """Axial-dipole field at latitude lat (degrees) over the equatorial field: sqrt(1 + 3 sin^2 lat)."""
+    from dynamo.scaling import site_factor as factor
+    return float(factor(math.radians(lat_deg)))
 
 
 def chang_e_boxes(path=RECORD_CSV) -> list[dict]:
