@@ -55,15 +55,83 @@ def dynamo_source(law, Phi, r_in, r_out, rho, sigma, omega, u_given, b_dip, R, r
     return u, Rm, 0.0, 0.0
 
 
+ORB_A, ORB_SPIN, ORB_THETA = 0, 1, 2
+N_ORB = 3
+_N_KEY = 5
+
+
+@njit(cache=True)
+def _orbit_key(rec, key):
+    """The record fields the orbit and Cassini state depend on."""
+    key[0] = rec.orbit
+    key[1] = rec.a_start
+    key[2] = rec.beta_figure
+    key[3] = rec.inclination
+    key[4] = rec.a_cassini_transition
+
+
+@njit(cache=True)
+def orbit_history(rec, ages, table):
+    """a, spin n(a) and Cassini obliquity theta at every output age (table (n_age, N_ORB)).
+
+    Where the orbit model is undefined a and theta are NaN and the spin is that of the default orbit
+    (see the module docstring). Bracketed root finds: computed once per distinct orbit, not per model.
+    """
+    start_age = ages[0]
+    for k in range(ages.shape[0]):
+        a = semi_major_axis(rec.orbit, ages[k], start_age, rec.a_start)
+        table[k, ORB_A] = a
+        if a > 0.0:
+            spin = mean_motion(a)
+            table[k, ORB_THETA] = cassini_obliquity(a, spin, nodal_rate(a), rec.beta_figure, rec.inclination,
+                                                    rec.a_cassini_transition)[0]
+        else:
+            table[k, ORB_A] = math.nan
+            spin = mean_motion(semi_major_axis(ORBIT_CYCLOSTRATIGRAPHY, ages[k], start_age, rec.a_start))
+            table[k, ORB_THETA] = math.nan
+        table[k, ORB_SPIN] = spin
+
+
 @njit(cache=True, parallel=True)
 def dynamo_stage(records, ages, state, diag, status, out, summ):
     """The dynamo stage over a chunk (PHYSICS.md I.3, I.4): records (n,) RECORD_DTYPE, ages (n_age,) Ga with
     ages[0] = start_age, state (n, n_age, N_STATE), diag (n, n_age, N_DIAG) (thermal/layout.py columns),
     status (n,) int32 (FLAG_ORBIT_UNDEFINED is OR-ed in place), out (n, n_age, N_DYN) in DYNAMO_OUTPUTS
-    order, summ (n, N_DYN_SUMMARY) in DYNAMO_SUMMARY_OUTPUTS order. Nothing is allocated."""
+    order, summ (n, N_DYN_SUMMARY) in DYNAMO_SUMMARY_OUTPUTS order.
+
+    The orbit history (a, spin, Cassini obliquity) depends on five record fields only; it is computed
+    once per distinct set in the chunk (usually one), then read by every model.
+    """
     n = records.shape[0]
     n_age = ages.shape[0]
-    start_age = ages[0]
+    # distinct orbits of the chunk (linear search: a sweep varies them rarely)
+    keys = np.empty((n, _N_KEY))
+    which = np.empty(n, dtype=np.int64)
+    key = np.empty(_N_KEY)
+    n_keys = 0
+    for m in range(n):
+        _orbit_key(records[m], key)
+        found = -1
+        for q in range(n_keys):
+            same = True
+            for j in range(_N_KEY):
+                if keys[q, j] != key[j]:
+                    same = False
+                    break
+            if same:
+                found = q
+                break
+        if found < 0:
+            keys[n_keys, :] = key
+            found = n_keys
+            n_keys += 1
+        which[m] = found
+    first = np.empty(n_keys, dtype=np.int64)
+    for m in range(n - 1, -1, -1):
+        first[which[m]] = m
+    tables = np.empty((n_keys, n_age, N_ORB))
+    for q in prange(n_keys):
+        orbit_history(records[first[q]], ages, tables[q])
     for m in prange(n):
         rec = records[m]
         failed = (status[m] & _THERMAL_CODE_MASK) != 0
@@ -75,9 +143,10 @@ def dynamo_stage(records, ages, state, diag, status, out, summ):
         end_bmo = -1.0
         end_prec = -1.0
         undefined = False
+        q = which[m]
         for k in range(n_age):
             age = ages[k]
-            a = semi_major_axis(rec.orbit, age, start_age, rec.a_start)
+            a = tables[q, k, ORB_A]
             orbit_ok = a > 0.0
             if not orbit_ok:
                 undefined = True
@@ -85,10 +154,7 @@ def dynamo_stage(records, ages, state, diag, status, out, summ):
                 for j in range(N_DYN):
                     out[m, k, j] = math.nan
                 continue
-            if orbit_ok:
-                spin = mean_motion(a)
-            else:
-                spin = mean_motion(semi_major_axis(ORBIT_CYCLOSTRATIGRAPHY, age, start_age, rec.a_start))
+            spin = tables[q, k, ORB_SPIN]
             r_i = min(max(diag[m, k, D_RI], 0.0), r_c)
             chi = r_i / r_c
             liquid = r_i < r_c and int(diag[m, k, D_REGIME]) % 10 != REG_SOLID
@@ -129,9 +195,7 @@ def dynamo_stage(records, ages, state, diag, status, out, summ):
             # precession: CMB friction in the liquid core, shell (r_i, r_c), u = dv
             out[m, k, O_A] = a
             if orbit_ok:
-                theta, _ = cassini_obliquity(a, spin, nodal_rate(a), rec.beta_figure, rec.inclination,
-                                             rec.a_cassini_transition)
-                theta_cm = theta - rec.inclination
+                theta_cm = tables[q, k, ORB_THETA] - rec.inclination
                 Phi_prec = 0.0
                 dv = 0.0
                 if liquid:
