@@ -197,3 +197,73 @@ def chang_e_fields(one) -> list[dict]:
         row["factor_to_range"] = None if not b else _num(lo / b if b < lo else (b / hi if b > hi else 1.0))
         rows.append(row)
     return rows
+
+
+def sweep(spec, store=None, backend: str = "dask", workers: int | None = None, scheduler: str | None = None,
+          overwrite: bool = False, progress: bool = True, task_index: int | None = None,
+          n_tasks: int | None = None, cluster=None) -> dict:
+    """Run a sweep spec (path or runs.sweep.SweepSpec) into a store; returns the final report.
+
+    backend: 'serial' (in process), 'dask' (a LocalCluster started for the run, or ``scheduler``, or a
+    ``cluster`` object such as a dask_jobqueue cluster) or 'mpi' (under mpiexec). A store of the same spec
+    is resumed: only chunks not done are computed. task_index/n_tasks compute one slice of the chunks (job
+    arrays).
+    """
+    from functools import partial
+
+    from runs import pipeline
+    from runs import store as st_mod
+    from runs.progress import Progress
+    from runs.sweep import SweepSpec, load_spec, prepare_store
+
+    if not isinstance(spec, SweepSpec):
+        spath = Path(spec)
+        spec = load_spec(spath)
+        store = store or Path(f"{spath.stem}.zarr")
+    store = Path(store)
+    if backend == "mpi":
+        from cluster import mpi_backend
+        return mpi_backend.run_sweep(spec, store, overwrite=overwrite, progress=progress)
+    g = prepare_store(spec, store, overwrite=overwrite)
+    todo = st_mod.chunks_to_do(g)
+    if task_index is not None:
+        todo = [i for i in todo if i % n_tasks == task_index]
+    prog = Progress(spec.n_chunks, spec.n_samples, done_chunks=spec.n_chunks - len(st_mod.chunks_to_do(g)),
+                    quiet=not progress)
+    fn = partial(pipeline.run_chunk, spec)
+    interrupted = False
+    pipeline.warmup()               # compile once, before any worker starts (on-disk cache)
+    prog.start()
+    try:
+        if backend == "serial" or not todo:
+            from cluster.serial import map_chunks
+            map_chunks(fn, todo, prog.update)
+        elif backend == "dask":
+            from cluster.dask_backend import map_chunks
+            map_chunks(fn, todo, prog.update, workers=workers, scheduler=scheduler, cluster=cluster)
+        else:
+            raise ValueError(f"unknown backend {backend!r}")
+    except KeyboardInterrupt:
+        interrupted = True
+    return sweep_report(store, prog, interrupted)
+
+
+def sweep_report(store, prog, interrupted: bool = False) -> dict:
+    """Final figures of a sweep run: store, chunks, ok and failed models by status, throughput."""
+    from runs import store as st_mod
+
+    info = st_mod.store_info(store)
+    return {
+        "store": str(store),
+        "chunks_done": info["chunks_done"],
+        "chunks_total": info["chunks_total"],
+        "complete": info["complete"],
+        "interrupted": interrupted,
+        "models_computed_now": prog.models,
+        "models_ok": int(sum(v for k, v in info["status_counts"].items() if int(k) >= 0 and int(k) & 15 == 0)),
+        "models_failed_by_status": {info["status_meaning"][k]: v for k, v in info["status_counts"].items()
+                                    if int(k) >= 0 and int(k) & 15 != 0},
+        "seconds": round(prog.elapsed, 3),
+        "models_per_s": round(prog.rate, 1),
+        "size_bytes": info["size_bytes"],
+    }

@@ -166,6 +166,74 @@ def cmd_field(args) -> int:
 
 
 # --------------------------------------------------------------------------------------------------
+# lunadyn sweep / info
+
+
+def cmd_sweep(args) -> int:
+    from runs.sweep import load_spec
+
+    spec = load_spec(args.spec)  # validation before heavy imports
+    if (args.task_index is None) != (args.n_tasks is None):
+        raise UserError("--task-index and --n-tasks go together (slice I of N of the chunks)")
+    if args.n_tasks is not None and not 0 <= args.task_index < args.n_tasks:
+        raise UserError(f"--task-index {args.task_index}: expected 0 <= I < --n-tasks {args.n_tasks}")
+    out = Path(args.output) if args.output else Path(f"{Path(args.spec).stem}.zarr")
+    from runs import api
+    backend = args.backend
+    cluster = None
+    if getattr(args, "cluster", None) or (backend == "dask" and spec_cluster(spec)):
+        from cluster.jobqueue import cluster_from_spec
+        cluster = cluster_from_spec(spec_cluster(spec), args.cluster, workers=args.workers)
+    report = api.sweep(spec, out, backend=backend, workers=args.workers, scheduler=args.scheduler,
+                       overwrite=args.overwrite, progress=not args.json, task_index=args.task_index,
+                       n_tasks=args.n_tasks, cluster=cluster)
+    if report is None:      # an MPI rank other than 0
+        return 0
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        failed = ", ".join(f"{k}: {v}" for k, v in report["models_failed_by_status"].items()) or "none"
+        state = "complete" if report["complete"] else ("interrupted" if report["interrupted"] else "incomplete")
+        print(f"lunadyn sweep: {report['store']} ({state}, {report['chunks_done']}/{report['chunks_total']} chunks)\n"
+              f"  models ok {report['models_ok']}, failed {failed}\n"
+              f"  computed now {report['models_computed_now']} models in {report['seconds']:.1f} s "
+              f"({report['models_per_s']:,.0f} models/s)")
+    if report["interrupted"]:
+        print("lunadyn: interrupted; every finished chunk is kept: rerun the same command to resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+def spec_cluster(spec):
+    """The [cluster] section of a sweep spec, if any (read from its TOML text; not part of the hash)."""
+    import tomllib as _t
+    return _t.loads(spec.text).get("cluster") if spec.text else None
+
+
+def cmd_info(args) -> int:
+    from runs.store import store_info
+
+    info = store_info(args.store)
+    if args.json:
+        print(json.dumps(info, indent=1))
+        return 0
+    print(f"lunadyn store {info['path']}: {info['title'] or info['kind']}")
+    rows = [("spec hash", info["spec_hash"][:16]), ("created", info["created_utc"]),
+            ("lunadyn", f"{info['lunadyn_version']} ({info['git_commit'][:10] or 'no git'})"),
+            ("models", f"{info['n_samples']} x {info['n_age']} ages, chunks of {info['chunk_size']}"),
+            ("chunks done", f"{info['chunks_done']}/{info['chunks_total']}" + ("" if info["complete"] else " (incomplete)")),
+            ("varied", ", ".join(info["varied_parameters"]) or "none"),
+            ("status", "; ".join(f"{info['status_meaning'][k]}: {v}" for k, v in info["status_counts"].items())),
+            ("failed models", str(info["n_failed"])),
+            ("variables", f"{len(info['variables'])}: " + ", ".join(list(info["variables"])[:12])
+             + (" ..." if len(info["variables"]) > 12 else "")),
+            ("size on disk", f"{info['size_bytes'] / 1e6:.1f} MB")]
+    w = max(len(k) for k, _ in rows)
+    print("\n".join(f"  {k.ljust(w)}  {v}" for k, v in rows))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------
 # lunadyn warmup
 
 
@@ -210,6 +278,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing store of a different spec")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_field)
+
+    p = sub.add_parser("sweep", help="run a parameter sweep into a zarr store (resumable)")
+    p.add_argument("spec", metavar="SPEC.toml", help="sweep spec (see runs/examples/demo_sweep.toml)")
+    p.add_argument("-o", "--output", metavar="STORE", help="store path (default ./<spec stem>.zarr)")
+    p.add_argument("--backend", choices=("serial", "dask", "mpi"), default="dask",
+                   help="serial, dask (default: a local cluster, one single-threaded worker per core) or mpi")
+    p.add_argument("--workers", type=int, metavar="N", help="dask workers (default: one per core)")
+    p.add_argument("--scheduler", metavar="ADDR", help="a running dask scheduler (e.g. tcp://host:8786)")
+    p.add_argument("--cluster", metavar="KIND", choices=("slurm", "pbs"),
+                   help="dask workers from a dask-jobqueue SLURM/PBS cluster ([cluster] section of the spec)")
+    p.add_argument("--task-index", type=int, metavar="I", help="job arrays: compute slice I of the chunks")
+    p.add_argument("--n-tasks", type=int, metavar="N", help="job arrays: the number of slices")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing store of another spec")
+    p.add_argument("--json", action="store_true", help="print the final report as JSON (no progress bar)")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("info", help="progress and contents of a store")
+    p.add_argument("store", metavar="STORE")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("warmup", help="compile and cache the kernels")
     p.set_defaults(func=cmd_warmup)

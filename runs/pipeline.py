@@ -98,3 +98,43 @@ def warmup() -> float:
     t0 = time.perf_counter()
     compute(registry.make_records(2), {"start_age": 4.5, "output_step": 0.5})
     return time.perf_counter() - t0
+
+
+def run_chunk(spec, i: int) -> dict:
+    """Compute sweep chunk ``i`` of ``spec`` (a runs.sweep.SweepSpec with ``spec.store`` set) and write it.
+
+    The one place a chunk is computed (DESIGN.md "Data flow"): records -> compute -> kept variables ->
+    (log-likelihood when the spec has observations) -> region write of chunk i -> done[i]. Every backend
+    calls it, so every backend writes the same bytes. Returns a small report (no model arrays). When the
+    environment names a file in LUNADYN_CHUNK_LOG, one line "chunk pid" is appended per computed chunk
+    (how the crash-safety tests count recomputation).
+    """
+    import os
+
+    from runs import store
+
+    t0 = time.perf_counter()
+    g = store.open_store(spec.store, mode="r+")
+    lo, hi = spec.chunk_bounds(i)
+    if g["done"][i]:
+        return {"chunk": i, "n": hi - lo, "skipped": True, "seconds": 0.0, "ok": 0, "failed": {}}
+    records = spec.records(lo, hi)
+    res = compute(records, spec.settings)
+    arrays = {}
+    for name in spec.variables:
+        for group in ("state", "outputs", "summaries"):
+            if name in res[group]:
+                arrays[name] = res[group][name]
+    if spec.observations is not None:
+        from runs.compare import chunk_loglike
+        arrays.update(chunk_loglike(res, spec.observations, spec.settings))
+    t1 = time.perf_counter()
+    store.write_chunk(g, i, arrays, res["status"])
+    log = os.environ.get("LUNADYN_CHUNK_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"{i} {os.getpid()}\n")
+    codes = res["status"] & 15
+    failed = {int(c): int((codes == c).sum()) for c in np.unique(codes) if c != 0}
+    return {"chunk": i, "n": hi - lo, "skipped": False, "ok": int((codes == 0).sum()), "failed": failed,
+            "compute_s": t1 - t0, "seconds": time.perf_counter() - t0, "pid": os.getpid()}
