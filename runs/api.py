@@ -267,3 +267,14 @@ def sweep_report(store, prog, interrupted: bool = False) -> dict:
         "models_per_s": round(prog.rate, 1),
         "size_bytes": info["size_bytes"],
     }
+
+
+def grid_view(ds):
+    """A grid sweep reshaped to its n-dimensional form: one dimension per varied parameter (plus age).
+
+    The store stays flat along ``sample`` (DESIGN.md); this only re-indexes it (xarray set_index/unstack).
+    """
+    varied = json.loads(ds.attrs.get("varied_parameters", "[]"))
+    if not varied:
+        return ds
+    return ds.set_index(sample=varied).unstack("sample")
