@@ -69,7 +69,8 @@ W_GT = W_G1 + N_EV
 W_TAB = W_GT + N_EV
 W_MODE = W_TAB + core.N_TAB
 W_YS = W_MODE + N_MODE
-N_WORK = W_YS + N_Y
+W_Q = W_YS + N_Y
+N_WORK = W_Q + 4 * N_Y
 
 
 @njit(cache=True)
@@ -154,36 +155,41 @@ def error_norm(err, y0, y1, rtol):
 
 
 @njit(cache=True)
-def dense(theta, h, y0, K, out):
-    """Dense output y(tau0 + theta h) = y0 + h sum_j K_j (P_j1 theta + ... + P_j4 theta^4)."""
-    t2 = theta * theta
-    t3 = t2 * theta
-    t4 = t3 * theta
+def dense_coeffs(K, Q):
+    """Q = K^T P (N_Y x 4): the step's dense-output polynomial, formed once per step."""
     for j in range(N_Y):
-        acc = 0.0
-        for m in range(7):
-            acc += K[m, j] * (RK_P[m, 0] * theta + RK_P[m, 1] * t2 + RK_P[m, 2] * t3 + RK_P[m, 3] * t4)
-        out[j] = y0[j] + h * acc
+        for c in range(4):
+            acc = 0.0
+            for m in range(7):
+                acc += K[m, j] * RK_P[m, c]
+            Q[j, c] = acc
 
 
 @njit(cache=True)
-def locate_event(ev, tau0, h, y0, K, mode, p, tab, start_age, g0, yt, gt):
+def dense(theta, h, y0, Q, out):
+    """Dense output y(tau0 + theta h) = y0 + h sum_c Q_c theta^(c+1) (Q from ``dense_coeffs``)."""
+    for j in range(N_Y):
+        out[j] = y0[j] + h * theta * (Q[j, 0] + theta * (Q[j, 1] + theta * (Q[j, 2] + theta * Q[j, 3])))
+
+
+@njit(cache=True)
+def locate_event(ev, tau0, h, y0, Q, mode, p, tab, start_age, g0, yt, gt):
     """theta in (0, 1] where event ``ev`` crosses on the dense output (Illinois regula falsi)."""
     a, fa = 0.0, g0[ev]
     b = 1.0
-    dense(b, h, y0, K, yt)
+    dense(b, h, y0, Q, yt)
     event_functions(start_age - (tau0 + b * h), start_age, yt, mode, p, tab, gt)
     fb = gt[ev]
     if fb > 0.0:
         return 1.0
     side = 0
     for _ in range(100):
-        if b - a < 1e-13:
+        if b - a < 1e-10:
             break
         c = (a * fb - b * fa) / (fb - fa)
         if not (a < c < b):
             c = 0.5 * (a + b)
-        dense(c, h, y0, K, yt)
+        dense(c, h, y0, Q, yt)
         event_functions(start_age - (tau0 + c * h), start_age, yt, mode, p, tab, gt)
         fc = gt[ev]
         if fc > 0.0:
@@ -367,6 +373,7 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
     gt = w[W_GT:W_GT + N_EV]
     tab = w[W_TAB:W_TAB + core.N_TAB]
     mode = w[W_MODE:W_MODE + N_MODE]
+    Q = w[W_Q:W_Q + 4 * N_Y].reshape((N_Y, 4))
     H0 = layer_thickness0(p)
 
     for k in range(N_SUMMARY):
@@ -417,7 +424,9 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
         theta_ev = 2.0
         for e in range(N_EV):
             if g0[e] > 0.0 and g1[e] <= 0.0:
-                th = locate_event(e, tau, h, y0, K, mode, p, tab, start_age, g0, yt, gt)
+                if ev < 0 and theta_ev > 1.5:
+                    dense_coeffs(K, Q)
+                th = locate_event(e, tau, h, y0, Q, mode, p, tab, start_age, g0, yt, gt)
                 if th < theta_ev:
                     theta_ev = th
                     ev = e
@@ -430,7 +439,7 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
                 st = rk_step(tau, y0, ha, mode, p, tab, start_age, K, yt, y1, dy, fl)
                 event_functions(start_age - (tau + ha), start_age, y1, mode, p, tab, gt)
                 ga = gt[ev]
-                if abs(ga) <= 1e-3 * rtol or it == MAX_REFINE - 1:
+                if abs(ga) <= 1e-2 * rtol or it == MAX_REFINE - 1:
                     break
                 hn = ha - ga * (hb - ha) / (gb - ga) if gb != ga else ha
                 hb, gb = ha, ga
@@ -443,6 +452,7 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
         if tau_end - tau_new < 1e-12 * tau_end:
             tau_new = tau_end
         # output ages inside this step
+        formed = False
         while k_out < n_age:
             tau_k = start_age - ages[k_out]
             if tau_k > tau_new + 1e-12 * tau_end:
@@ -451,7 +461,10 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
             if th >= 1.0 - 1e-13:
                 _store(out, i, k_out, y1, mode, H0)
             else:
-                dense(th, h_acc, y0, K, ys)
+                if not formed:
+                    dense_coeffs(K, Q)
+                    formed = True
+                dense(th, h_acc, y0, Q, ys)
                 _store(out, i, k_out, ys, mode, H0)
             k_out += 1
         # finiteness and bounds
