@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import zarr
+from zarr.codecs import BloscCodec
 
 from runs import status as st
 from runs.errors import UserError
@@ -170,6 +171,9 @@ def open_dataset(path):
 # --------------------------------------------------------------------------------------------------
 # creation
 
+# Blosc-zstd with byte shuffle: ~16 % smaller than zarr's default zstd on model histories, as fast.
+COMPRESSORS = (BloscCodec(cname="zstd", clevel=5, shuffle="shuffle"),)
+
 
 def fill_value(dtype):
     """Fill of unwritten chunks: NaN for floats, the minimum for signed integers, max for unsigned."""
@@ -285,7 +289,8 @@ def create_store(path, *, spec: dict, spec_text: str, n_samples: int, chunk_size
 
     def array(name, shape, chunks, dtype, dims, attributes, fill=None):
         return g.create_array(name, shape=shape, chunks=chunks, dtype=dtype, dimension_names=dims,
-                              fill_value=fill_value(dtype) if fill is None else fill, attributes=attributes)
+                              fill_value=fill_value(dtype) if fill is None else fill, attributes=attributes,
+                              compressors=COMPRESSORS)
 
     array("sample", (n_samples,), (zchunk,), "int64", ("sample",),
           {"long_name": "model index in the sweep", "units": "1"}, fill=-1)[:] = np.arange(n_samples)
