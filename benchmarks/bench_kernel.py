@@ -44,6 +44,7 @@ def run(n=4000, n_scipy=8):
     one, one_state = _best_rate(n // 2, ages)
     numba.set_num_threads(threads)
     rec = make_records(1)[0]
+    integrate_reference(rec, ages, rtol=1e-6, method="LSODA")   # compile its entry points first
     t0 = time.perf_counter()
     for _ in range(n_scipy):
         integrate_reference(rec, ages, rtol=1e-6, method="LSODA")

@@ -24,30 +24,31 @@ def rheological_scale(T_m, a_rh, E_visc):
 
 
 @njit(cache=True)
-def upper_boundary_flux(T_m, D, p):
+def upper_boundary_flux(T_m, D, eta, p):
     """Heat flux q_u out of the convecting mantle into the lid base (PHYSICS.md I.2.1).
 
     Ra = alpha rho g dT_rh D^3/(kappa eta(T_m)); delta_u = D (Ra_crit/Ra)^(1/3); q_u = k dT_rh/delta_u.
+    ``eta`` = viscosity(T_m), computed once by the caller for both boundary layers.
     """
     dT = rheological_scale(T_m, p.a_rh, p.E_visc)
-    eta = viscosity(T_m, p.eta_ref, p.E_visc, p.T_visc_ref)
     Ra = p.alpha_mantle * p.rho_mantle * p.g_surface * dT * D ** 3 / (p.kappa_mantle * eta)
     delta = D * np.cbrt(p.Ra_crit / Ra)
     return p.k_mantle * dT / delta
 
 
 @njit(cache=True)
-def lower_boundary_flux(T_m, T_bot, D, p):
+def lower_boundary_flux(T_m, T_bot, D, eta, p):
     """Heat flux q_b into the mantle base from below (PHYSICS.md I.2.1; Deschamps & Sotin 2001).
 
     T_mb = T_m + alpha g T_m D / c_m is the adiabatic base temperature; Ra_crit,b = 0.28 Ra_i^0.21;
     delta_b = D (Ra_crit,b/Ra_b)^(1/3) with eta at (T_bot + T_mb)/2; q_b = 0 if T_bot <= T_mb.
+    ``eta`` = viscosity(T_m).
     """
     T_mb = T_m + p.alpha_mantle * p.g_surface * T_m * D / p.cp_mantle
     if T_bot <= T_mb:
         return 0.0
     fac = p.alpha_mantle * p.rho_mantle * p.g_surface * D ** 3 / p.kappa_mantle
-    Ra_i = fac * (T_bot - p.T_surface) / viscosity(T_m, p.eta_ref, p.E_visc, p.T_visc_ref)
+    Ra_i = fac * (T_bot - p.T_surface) / eta
     Ra_cb = 0.28 * Ra_i ** 0.21
     Ra_b = fac * (T_bot - T_mb) / viscosity(0.5 * (T_bot + T_mb), p.eta_ref, p.E_visc, p.T_visc_ref)
     delta = D * np.cbrt(Ra_cb / Ra_b)

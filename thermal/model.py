@@ -131,8 +131,9 @@ def evaluate(age, start_age, y, mode, p, tab, dydt, fl):
             status = ST_BOUNDS
             D = max(D, 10e3)
         T_bot = T_b if H0 > 0.0 else T_c
-        q_u = mantle.upper_boundary_flux(T_m, D, p)
-        q_b = mantle.lower_boundary_flux(T_m, T_bot, D, p)
+        eta_m = mantle.viscosity(T_m, p.eta_ref, p.E_visc, p.T_visc_ref)
+        q_u = mantle.upper_boundary_flux(T_m, D, eta_m, p)
+        q_b = mantle.lower_boundary_flux(T_m, T_bot, D, eta_m, p)
         Q_bot = q_b * 4.0 * math.pi * r_bot * r_bot
         dT_rh = mantle.rheological_scale(T_m, p.a_rh, p.E_visc)
         q_lb = mantle.lid_base_flux(T_m - dT_rh, D_l, A_c, A_m, p)
