@@ -301,6 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("warmup", help="compile and cache the kernels")
     p.set_defaults(func=cmd_warmup)
+    from cluster.cli_submit import add_commands as add_cluster_commands
+    from runs.cli_compare import add_commands as add_compare_commands
+    add_cluster_commands(sub)
+    add_compare_commands(sub)
     return parser
 
 

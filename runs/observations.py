@@ -125,8 +125,7 @@ class Observations:
         """One column over the selected records as an array (float for numbers, str otherwise)."""
         if name not in self._cache:
             vals = [getattr(r, name) for r in self.records]
-            self._cache[name] = np.array(vals, dtype=float if isinstance(getattr(Record, name, None), float)
-                                         or name in _NUMERIC else object)
+            self._cache[name] = np.array(vals, dtype=float if name in _NUMERIC else object)
         return self._cache[name]
 
     def index(self, record_id: str) -> int | None:

@@ -125,9 +125,10 @@ def run_chunk(spec, i: int) -> dict:
         for group in ("state", "outputs", "summaries"):
             if name in res[group]:
                 arrays[name] = res[group][name]
-    if spec.observations is not None:
-        from runs.compare import chunk_loglike
-        arrays.update(chunk_loglike(res, spec.observations, spec.settings))
+    if spec.obs is not None:
+        from runs.compare import loglike_for_outputs
+        arrays.update(loglike_for_outputs(res["age"], res["outputs"], spec.obs, spec.likelihood,
+                                          status=res["status"], per_record=False))
     t1 = time.perf_counter()
     store.write_chunk(g, i, arrays, res["status"])
     log = os.environ.get("LUNADYN_CHUNK_LOG")

@@ -20,6 +20,7 @@ A directory that is not a lunadyn store is never modified: ``create_store`` refu
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import hashlib
 import platform
@@ -32,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import zarr
+from zarr.core.sync import sync as zarr_sync
 from zarr.codecs import BloscCodec
 
 from runs import status as st
@@ -362,6 +364,7 @@ def write_chunk(path_or_group, i: int, arrays: dict, status) -> None:
     """
     g = path_or_group if isinstance(path_or_group, zarr.Group) else open_store(path_or_group, mode="r+")
     lo, hi = chunk_bounds(g, i)
+    jobs = []
     for name, data in arrays.items():
         if name in RESERVED or name not in g:
             raise ValueError(f"{name!r} is not a data variable of this store")
@@ -369,8 +372,16 @@ def write_chunk(path_or_group, i: int, arrays: dict, status) -> None:
         data = np.asarray(data)
         if data.shape != (hi - lo,) + tuple(arr.shape[1:]):
             raise ValueError(f"{name}: chunk {i} needs shape {(hi - lo,) + tuple(arr.shape[1:])}, got {data.shape}")
-        arr[lo:hi] = data.astype(arr.dtype, copy=False)
-    g["status"][lo:hi] = np.asarray(status, dtype=np.int32).reshape(hi - lo)
+        jobs.append((arr, data.astype(arr.dtype, copy=False)))
+    jobs.append((g["status"], np.asarray(status, dtype=np.int32).reshape(hi - lo)))
+
+    async def put_all():
+        await asyncio.gather(*[arr._async_array.setitem(slice(lo, hi), data) for arr, data in jobs])
+
+    # the writes go to different arrays (different files): issue them together on zarr's event loop
+    # (its async API; the sync one waits for each array in turn, ~40 % slower here); all of them finish
+    # before the done flag is set
+    zarr_sync(put_all())
     g["done"][i] = True
 
 

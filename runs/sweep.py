@@ -32,7 +32,7 @@ from runs.registry import ALL_PARAMS, OUTPUTS, PARAMS, SPEC, STATE_NAMES, SUMMAR
 from runs.store import spec_hash
 
 SECTIONS = ("title", "description", "base", "parameters", "vary", "sampler", "settings", "output",
-            "observations")
+            "observations", "cluster")   # [cluster]: where it runs, not part of the hash
 DEFAULT_CHUNK = 256
 _SAMPLES: dict = {}   # spec hash -> samples, per process
 
@@ -55,6 +55,8 @@ class SweepSpec:
     path: Path | None = None
     title: str = ""
     store: Path | None = None        # where it is computed (not part of the hash)
+    obs: object = field(default=None, repr=False)        # runs.observations.Observations ([observations])
+    likelihood: object = field(default=None, repr=False)  # runs.likelihood.LikelihoodSettings
     _samples: dict | None = field(default=None, repr=False)
 
     # -- derived -------------------------------------------------------------------------------
@@ -125,6 +127,9 @@ class SweepSpec:
         for name in self.variables:
             o = OUTPUTS.get(name) or SUMMARIES[name]
             out[name] = (o.dtype, o.shape)
+        if self.obs is not None:
+            from runs.compare import sweep_variables
+            out.update(sweep_variables())
         return out
 
 
@@ -277,12 +282,18 @@ def spec_from_text(text: str, where: str = "<spec>", path: Path | None = None) -
                                 "(state variables are kept by keep_state)")
         kept = [name for name in derived if name in asked]
     variables = (list(STATE_NAMES) if keep_state else []) + kept + list(SUMMARIES)
-    obs = table.get("observations")
-    if obs is not None and not isinstance(obs, dict):
-        raise UserError(f"[observations] in {where}: expected a table")
+    obs_table = table.get("observations")
+    obs = lik = obs_spec = None
+    if obs_table is not None:
+        if not isinstance(obs_table, dict):
+            raise UserError(f"[observations] in {where}: expected a table")
+        from runs.compare import parse_observations_section
+        if isinstance(obs_table.get("data"), str) and path is not None and not Path(obs_table["data"]).is_absolute():
+            obs_table = {**obs_table, "data": str(path.parent / obs_table["data"])}
+        obs, lik, obs_spec = parse_observations_section(obs_table, f"[observations] of {where}")
     spec = SweepSpec(values=values, axes=axes, method=method, n=n, seed=seed, settings=settings,
-                     chunk_size=chunk, variables=variables, keep_state=keep_state, observations=obs,
-                     text=text, path=path, title=title)
+                     chunk_size=chunk, variables=variables, keep_state=keep_state, observations=obs_spec,
+                     text=text, path=path, title=title, obs=obs, likelihood=lik)
     _check_samples(spec, where)
     return spec
 
@@ -305,6 +316,9 @@ def prepare_store(spec: SweepSpec, path, overwrite: bool = False):
     spec.store = Path(path)
     ages = output_ages(spec.settings["start_age"], spec.settings["output_step"])
     attrs = {"title": spec.title} if spec.title else {}
+    if spec.obs is not None:
+        from runs.compare import observation_attrs
+        attrs.update(observation_attrs(spec.obs, spec.likelihood))
     return store.create_store(path, spec=spec.canonical, spec_text=spec.text, n_samples=spec.n_samples,
                               chunk_size=spec.chunk_size, ages=ages, variables=spec.store_variables(),
                               coords=spec.samples(), fixed=spec.fixed, attrs=attrs, overwrite=overwrite)
