@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
+# the main job: a sweep on a local dask cluster, compared with the measured record, and its figure
 demo: $(STAMP)
-	$(BIN)/lunadyn run runs/examples/moon_default.toml -o out/moon_default.zarr
+	$(BIN)/lunadyn sweep runs/examples/demo_sweep.toml -o out/demo.zarr
+	$(BIN)/lunadyn compare out/demo.zarr
+	$(BIN)/lunadyn plot out/demo.zarr --best 20 -o out/demo.png
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
