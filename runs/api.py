@@ -265,6 +265,8 @@ def sweep_report(store, prog, interrupted: bool = False) -> dict:
                                     if int(k) >= 0 and int(k) & 15 != 0},
         "seconds": round(prog.elapsed, 3),
         "models_per_s": round(prog.rate, 1),
+        "models_per_s_after_first_chunk": round(prog.steady_rate, 1),
+        "startup_s": round(prog.first_s, 3),
         "size_bytes": info["size_bytes"],
     }
 

@@ -34,12 +34,14 @@ def _to_store_dtype(name, values, dtype):
     return values.astype(dtype)
 
 
-def compute(records: np.ndarray, settings: dict | None = None, timings: dict | None = None) -> dict:
+def compute(records: np.ndarray, settings: dict | None = None, timings: dict | None = None,
+            keep=None) -> dict:
     """Run the model pipeline on ``records`` (structured array of runs.registry.RECORD_DTYPE).
 
     settings: start_age (Ga), output_step (Ga), rtol, max_steps (registry defaults where missing).
     Returns {'age': (n_age,), 'status': (n,) int32, 'state': {name: (n, n_age) float64},
              'outputs': {name: (n, n_age) in the declared dtype}, 'summaries': {name: (n,) float64}}.
+    keep: names of the outputs wanted (default all); the others are not cast or returned.
     """
     s = {**DEFAULT_SETTINGS, **(settings or {})}
     ages = output_ages(float(s["start_age"]), float(s["output_step"]))
@@ -52,8 +54,9 @@ def compute(records: np.ndarray, settings: dict | None = None, timings: dict | N
     t1 = time.perf_counter()
     # the state passes through the store's dtype before stages 2-3 (PHYSICS.md I.1)
     state_dtype = np.dtype(registry.OUTPUTS[registry.STATE_NAMES[0]].dtype)
-    state = state.astype(state_dtype).astype(np.float64)
-    outputs, dyn_summaries = after_kernel(records, ages, state, status, timings)
+    if state_dtype != np.float64:
+        state = state.astype(state_dtype).astype(np.float64)
+    outputs, dyn_summaries = after_kernel(records, ages, state, status, timings, keep)
     summaries = {name: summ[:, j] for j, name in enumerate(registry.SUMMARY_NAMES[:N_SUMMARY])}
     summaries.update(dyn_summaries)
     if timings is not None:
@@ -68,7 +71,7 @@ def compute(records: np.ndarray, settings: dict | None = None, timings: dict | N
 
 
 def after_kernel(records: np.ndarray, ages: np.ndarray, state: np.ndarray, status: np.ndarray,
-                 timings: dict | None = None):
+                 timings: dict | None = None, keep=None):
     """Stages 2-3 on a state already in the store dtype: thermal diagnostics, then the dynamo stage.
 
     ``lunadyn field`` calls this on a stored history, so re-running it reproduces the store bitwise.
@@ -80,13 +83,13 @@ def after_kernel(records: np.ndarray, ages: np.ndarray, state: np.ndarray, statu
     diagnostics.diagnose(records, ages, state, diag)
     t1 = time.perf_counter()
     outputs = {name: _to_store_dtype(name, diag[:, :, j], registry.OUTPUTS[name].dtype)
-               for j, name in enumerate(registry.DIAG_NAMES)}
+               for j, name in enumerate(registry.DIAG_NAMES) if keep is None or name in keep}
     dyn = np.empty((n, n_age, len(registry.DYNAMO_NAMES)))
     dsumm = np.empty((n, len(registry.SUMMARY_NAMES) - N_SUMMARY))
     dynamo_stage.dynamo_stage(records, ages, state, diag, status, dyn, dsumm)
     t2 = time.perf_counter()
     outputs.update({name: _to_store_dtype(name, dyn[:, :, j], registry.OUTPUTS[name].dtype)
-                    for j, name in enumerate(registry.DYNAMO_NAMES)})
+                    for j, name in enumerate(registry.DYNAMO_NAMES) if keep is None or name in keep})
     summaries = {name: dsumm[:, j] for j, name in enumerate(registry.SUMMARY_NAMES[N_SUMMARY:])}
     if timings is not None:
         timings.update(diagnostics=t1 - t0, dynamo=t2 - t1)
@@ -119,7 +122,8 @@ def run_chunk(spec, i: int) -> dict:
     if g["done"][i]:
         return {"chunk": i, "n": hi - lo, "skipped": True, "seconds": 0.0, "ok": 0, "failed": {}}
     records = spec.records(lo, hi)
-    res = compute(records, spec.settings)
+    keep = set(spec.variables) | ({"B_surface"} if spec.obs is not None else set())
+    res = compute(records, spec.settings, keep=keep)
     arrays = {}
     for name in spec.variables:
         for group in ("state", "outputs", "summaries"):

@@ -25,6 +25,7 @@ class Progress:
         self.t0 = time.perf_counter()
         self._last = 0.0
         self._start_done = done_chunks
+        self.first_s, self.first_models = 0.0, 0
 
     @property
     def elapsed(self) -> float:
@@ -37,12 +38,21 @@ class Progress:
     def update(self, rep: dict) -> None:
         if rep.get("skipped"):
             return
+        if self.models == 0:
+            self.first_s = self.elapsed     # start-up (workers, kernels) ends with the first chunk
+            self.first_models = rep["n"]
         self.done_chunks += 1
         self.models += rep["n"]
         self.ok += rep["ok"]
         for code, k in rep["failed"].items():
             self.failed[int(code)] = self.failed.get(int(code), 0) + k
         self.show()
+
+    @property
+    def steady_rate(self) -> float:
+        """models/s after the first chunk (without the start-up of workers)."""
+        dt = self.elapsed - self.first_s
+        return (self.models - self.first_models) / dt if dt > 0 and self.models > self.first_models else self.rate
 
     def line(self) -> str:
         left = self.total_chunks - self.done_chunks
