@@ -14,6 +14,7 @@ import xarray as xr
 from runs import api, sampling
 from runs.errors import UserError
 from runs.sweep import spec_from_text
+from test_mpi import assert_same_store  # every array bitwise, attributes but provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = """
@@ -31,24 +32,12 @@ seed = 3
 output_step = 0.1
 chunk_size = 8
 """
-PROVENANCE = {"created_utc", "git_commit", "lunadyn_version", "python_version", "versions", "dependency_versions"}
 
 
 def write_spec(tmp_path, text=SMALL, name="spec.toml"):
     p = tmp_path / name
     p.write_text(text)
     return p
-
-
-def assert_same_store(a_path, b_path):
-    """Every array of two stores bitwise equal (NaN-aware); attributes equal but for provenance."""
-    a, b = xr.open_zarr(a_path), xr.open_zarr(b_path)
-    assert set(a.variables) == set(b.variables)
-    for v in a.variables:
-        x, y = a[v].values, b[v].values
-        assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), v
-    skip = {k for k in a.attrs if any(p in k for p in PROVENANCE)}
-    assert {k: v for k, v in a.attrs.items() if k not in skip} == {k: v for k, v in b.attrs.items() if k not in skip}
 
 
 def cli(*args, env=None, **kw):
