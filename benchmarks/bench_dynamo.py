@@ -7,21 +7,19 @@ import time
 
 import numpy as np
 
+from bench_kernel import thermal_buffers
+
 from dynamo import stage
 from runs import registry
 from runs.pipeline import output_ages, warmup
 from thermal import diagnostics, kernel
-from thermal.layout import N_DIAG, N_STATE, N_SUMMARY
+from thermal.layout import N_SUMMARY
 
 
 def run(n=4000, repeats=3):
     warmup()
     ages = output_ages(4.5, 0.01)
-    recs = registry.make_records(n)
-    state = np.empty((n, ages.size, N_STATE))
-    summ = np.empty((n, N_SUMMARY))
-    status = np.empty(n, np.int32)
-    diag = np.empty((n, ages.size, N_DIAG))
+    recs, state, summ, status, diag = thermal_buffers(n, ages)
     n_dyn = len(registry.DYNAMO_NAMES)
     dyn = np.empty((n, ages.size, n_dyn))
     dsumm = np.empty((n, len(registry.SUMMARY_NAMES) - N_SUMMARY))

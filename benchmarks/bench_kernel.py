@@ -16,12 +16,14 @@ from thermal.layout import N_DIAG, N_STATE, N_SUMMARY
 from thermal.reference import integrate_reference
 
 
+def thermal_buffers(n, ages):
+    """Default-Moon records and the kernel/diagnostics arrays for n models (shared by bench_dynamo)."""
+    return (make_records(n), np.empty((n, ages.size, N_STATE)), np.empty((n, N_SUMMARY)),
+            np.empty(n, np.int32), np.empty((n, ages.size, N_DIAG)))
+
+
 def _best_rate(n, ages, repeats=3):
-    recs = make_records(n)
-    state = np.empty((n, ages.size, N_STATE))
-    summ = np.empty((n, N_SUMMARY))
-    status = np.empty(n, np.int32)
-    diag = np.empty((n, ages.size, N_DIAG))
+    recs, state, summ, status, diag = thermal_buffers(n, ages)
     best_k = best_all = 0.0
     for _ in range(repeats):
         t0 = time.perf_counter()

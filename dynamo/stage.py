@@ -55,6 +55,17 @@ def dynamo_source(law, Phi, r_in, r_out, rho, sigma, omega, u_given, b_dip, R, r
     return u, Rm, 0.0, 0.0
 
 
+@njit(cache=True)
+def _put_source(out, m, k, src, Phi, u, Rm, on, B):
+    """Write one source's Phi, u, Rm, on and B (src 0 core, 1 BMO, 2 precession: the layout groups each
+    quantity's three sources in that order)."""
+    out[m, k, O_PHI_CORE + src] = Phi
+    out[m, k, O_U_CORE + src] = u
+    out[m, k, O_RM_CORE + src] = Rm
+    out[m, k, O_ON_CORE + src] = on
+    out[m, k, O_B_CORE + src] = B
+
+
 ORB_A, ORB_SPIN, ORB_THETA = 0, 1, 2
 N_ORB = 3
 _N_KEY = 5
@@ -167,11 +178,7 @@ def dynamo_stage(records, ages, state, diag, status, out, summ):
             u, Rm, on, B = dynamo_source(law, Phi_core, r_i, r_c, rho_c, rec.sigma_core, spin, -1.0,
                                          core_dipolarity(chi, diag[m, k, D_FI]), R, rec.rm_crit,
                                          rec.shell_min, True)
-            out[m, k, O_PHI_CORE] = Phi_core
-            out[m, k, O_U_CORE] = u
-            out[m, k, O_RM_CORE] = Rm
-            out[m, k, O_ON_CORE] = on
-            out[m, k, O_B_CORE] = B
+            _put_source(out, m, k, 0, Phi_core, u, Rm, on, B)
             B_surface = B
             if on > 0.0 and (end_core < 0.0 or age < end_core):
                 end_core = age
@@ -183,11 +190,7 @@ def dynamo_stage(records, ages, state, diag, status, out, summ):
             u, Rm, on, B = dynamo_source(law, Phi_bmo, r_c, r_c + max(H_b, 0.0), rec.rho_bmo, rec.sigma_bmo,
                                          spin, -1.0, bmo_dipolarity(rec.bmo_dipolarity_penalty), R,
                                          rec.rm_crit, rec.shell_min, True)
-            out[m, k, O_PHI_BMO] = Phi_bmo
-            out[m, k, O_U_BMO] = u
-            out[m, k, O_RM_BMO] = Rm
-            out[m, k, O_ON_BMO] = on
-            out[m, k, O_B_BMO] = B
+            _put_source(out, m, k, 1, Phi_bmo, u, Rm, on, B)
             B_surface = max(B_surface, B)
             if on > 0.0 and (end_bmo < 0.0 or age < end_bmo):
                 end_bmo = age
@@ -204,11 +207,7 @@ def dynamo_stage(records, ages, state, diag, status, out, summ):
                 u, Rm, on, B = dynamo_source(law, Phi_prec, r_i, r_c, rho_c, rec.sigma_core, spin, dv,
                                              precession_dipolarity(chi, rec.precession_dipolarity_penalty), R,
                                              rec.rm_crit, rec.shell_min, a < rec.a_precession_end)
-                out[m, k, O_PHI_PREC] = Phi_prec
-                out[m, k, O_U_PREC] = u
-                out[m, k, O_RM_PREC] = Rm
-                out[m, k, O_ON_PREC] = on
-                out[m, k, O_B_PREC] = B
+                _put_source(out, m, k, 2, Phi_prec, u, Rm, on, B)
                 B_surface = max(B_surface, B)
                 if on > 0.0 and (end_prec < 0.0 or age < end_prec):
                     end_prec = age
