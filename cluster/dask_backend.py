@@ -16,7 +16,7 @@ from contextlib import contextmanager
 @contextmanager
 def client_for(workers: int | None = None, scheduler: str | None = None, cluster=None):
     """A distributed.Client: on ``cluster``, at ``scheduler``, or on a LocalCluster started for the run."""
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster  # imported only where a cluster is used
 
     if cluster is not None:
         client = Client(cluster)
@@ -51,23 +51,49 @@ def client_for(workers: int | None = None, scheduler: str | None = None, cluster
         lc.close()
 
 
-def map_chunks(fn, todo, on_report=None, workers=None, scheduler=None, cluster=None, retries=3):
-    """Run fn(i) for every i in ``todo`` on dask workers; returns the reports (in completion order).
+class DaskBackend:
+    """dask.distributed backend of the protocol in ``cluster.backends``: chunk indices as tasks.
 
-    On KeyboardInterrupt the pending tasks are cancelled; chunks already written stay done.
+    options: ``workers`` (LocalCluster size, default one per core), ``scheduler`` (address of a running
+    scheduler) or ``cluster`` (a distributed cluster object, e.g. from ``cluster.jobqueue``); ``retries``
+    for a chunk whose task raised.
     """
-    from distributed import as_completed
 
-    reports = []
-    with client_for(workers, scheduler, cluster) as client:
-        futures = client.map(fn, list(todo), pure=False, retries=retries)
-        try:
-            for fut in as_completed(futures):
-                rep = fut.result()
-                reports.append(rep)
-                if on_report is not None:
-                    on_report(rep)
-        except KeyboardInterrupt:
-            client.cancel(futures)
-            raise
-    return reports
+    name = "dask"
+    is_root = True
+
+    def __init__(self, workers: int | None = None, scheduler: str | None = None, cluster=None, retries: int = 3):
+        self.workers, self.scheduler, self.cluster, self.retries = workers, scheduler, cluster, retries
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def once(self, fn):
+        return fn()
+
+    def map(self, fn, todo, on_report=None) -> list:
+        """fn(i) for every i in ``todo`` on dask workers; the reports in completion order.
+
+        The client (and a LocalCluster) is started only when there is work. On KeyboardInterrupt the
+        pending tasks are cancelled; chunks already written stay done.
+        """
+        if not todo:
+            return []
+        from distributed import as_completed  # distributed is imported only where a cluster is used
+
+        reports = []
+        with client_for(self.workers, self.scheduler, self.cluster) as client:
+            futures = client.map(fn, list(todo), pure=False, retries=self.retries)
+            try:
+                for fut in as_completed(futures):
+                    rep = fut.result()
+                    reports.append(rep)
+                    if on_report is not None:
+                        on_report(rep)
+            except KeyboardInterrupt:
+                client.cancel(futures)
+                raise
+        return reports

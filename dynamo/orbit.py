@@ -24,9 +24,10 @@ import math
 
 from numba import float64, int64, njit, types, vectorize
 
-from thermal.constants import GA, G, M_EARTH, M_MOON, R_EARTH, YEAR
+from ..thermal.constants import GA, G, M_EARTH, M_MOON, R_EARTH, YEAR
+from .parameters import _code
 
-ORBIT_CYCLOSTRATIGRAPHY, ORBIT_DWYER, ORBIT_CONSTANT_Q = 0, 1, 2
+ORBIT_CYCLOSTRATIGRAPHY, ORBIT_DWYER, ORBIT_CONSTANT_Q = (_code("orbit", c) for c in ("cyclostratigraphy", "dwyer", "constant_q"))
 
 A_TODAY = 384400e3                 # m, today's semi-major axis
 A_1400 = 341000e3                  # m at 1.4 Ga (Meyers & Malinverno 2018)
@@ -169,15 +170,3 @@ def nodal_rate(a):
 def semi_major_axis_array(orbit, age, start_age, a_start):
     """Array version of ``semi_major_axis``."""
     return semi_major_axis(orbit, age, start_age, a_start)
-
-
-@vectorize([float64(float64)], cache=True)
-def mean_motion_array(a):
-    """Array version of ``mean_motion``."""
-    return mean_motion(a)
-
-
-@vectorize([float64(float64)], cache=True)
-def nodal_rate_array(a):
-    """Array version of ``nodal_rate``."""
-    return nodal_rate(a)

@@ -3,8 +3,8 @@
 ``sigma_core`` and ``sigma_bmo`` are declared with the thermal parameters (beside the layer they
 describe) but are read only by the dynamo stage (their ``stage`` says so).
 """
-from thermal.constants import R_EARTH
-from thermal.declare import Param
+from ..thermal.constants import R_EARTH
+from ..thermal.declare import Param
 import math
 
 _P1 = "PHYSICS.md I.6"
@@ -44,3 +44,9 @@ DYNAMO_PARAMETERS = (
     Param("a_cassini_transition", "m", 34.0 * R_EARTH, "semi-major axis of the Cassini state 1 -> 2 transition",
           "Ward 1975; " + _P1, "dynamo"),
 )
+
+
+def _code(name: str, choice: str) -> int:
+    """The integer code of a categorical parameter's choice (its index in the declared choices)."""
+    return next(p for p in DYNAMO_PARAMETERS if p.name == name).code(choice)
+

@@ -6,7 +6,7 @@ surface field; B_surface = the largest source field (two dynamos in one body do 
 
 A source is on when Phi > 0, Rm >= rm_crit and L = r_out - r_in >= shell_min (precession also needs
 a < a_precession_end). Its Phi, u and Rm are reported whenever it convects (Phi > 0, else 0); its B is 0
-while it is off. Failed models (thermal status code, status & 15, != 0) get NaN outputs and summaries.
+while it is off. Failed models (thermal status code, status & ST_CODE_MASK, != 0) get NaN outputs and summaries.
 
 Where the orbit model is undefined (``constant_q`` beyond its 1.548 Ga collapse) a_orbit and the
 precession variables are NaN (dynamo_on_precession 0), status gets FLAG_ORBIT_UNDEFINED, and the core
@@ -18,19 +18,17 @@ import math
 import numpy as np
 from numba import boolean, float64, int64, njit, prange, types
 
-from dynamo.basal_magma_ocean import bmo_dissipation
-from dynamo.core_crystallization import core_dissipation
-from dynamo.layout import (N_DYN, N_DYN_SUMMARY, O_A, O_B_BMO, O_B_CORE, O_B_PREC, O_B_SURFACE, O_ON_BMO,
-                           O_ON_CORE, O_ON_PREC, O_PHI_BMO, O_PHI_CORE, O_PHI_PREC, O_RM_BMO, O_RM_CORE,
-                           O_RM_PREC, O_U_BMO, O_U_CORE, O_U_PREC, S_END_BMO, S_END_CORE, S_END_PREC)
-from dynamo.orbit import ORBIT_CYCLOSTRATIGRAPHY, mean_motion, nodal_rate, semi_major_axis
-from dynamo.precession import cassini_obliquity, differential_velocity, precession_dissipation
-from dynamo.scaling import (bmo_dipolarity, core_dipolarity, equatorial_surface_field, law_field,
+from .basal_magma_ocean import bmo_dissipation
+from .core_crystallization import core_dissipation
+from .layout import (N_DYN, N_DYN_SUMMARY, O_A, O_B_CORE, O_B_PREC, O_B_SURFACE, O_ON_CORE, O_ON_PREC, O_PHI_CORE, O_PHI_PREC, O_RM_CORE,
+                           O_RM_PREC, O_U_CORE, O_U_PREC, S_END_BMO, S_END_CORE, S_END_PREC)
+from .orbit import ORBIT_CYCLOSTRATIGRAPHY, mean_motion, nodal_rate, semi_major_axis
+from .precession import cassini_obliquity, differential_velocity, precession_dissipation
+from .scaling import (bmo_dipolarity, core_dipolarity, equatorial_surface_field, law_field,
                             law_velocity, magnetic_reynolds, precession_dipolarity, shell_volume)
-from thermal.layout import (D_EG, D_EK, D_EL, D_ER, D_ES, D_FI, D_HB, D_QADB, D_QBOT, D_REGIME, D_RI,
-                            FLAG_ORBIT_UNDEFINED, REG_SOLID, Y_TC)
+from ..thermal.layout import (D_EG, D_EK, D_EL, D_ER, D_ES, D_FI, D_HB, D_QADB, D_QBOT, D_REGIME, D_RI,
+                            FLAG_ORBIT_UNDEFINED, REG_SOLID, ST_CODE_MASK, Y_TC)
 
-_THERMAL_CODE_MASK = 15
 
 
 @njit(types.UniTuple(float64, 4)(int64, float64, float64, float64, float64, float64, float64, float64,
@@ -145,7 +143,7 @@ def dynamo_stage(records, ages, state, diag, status, out, summ):
         orbit_history(records[first[q]], ages, tables[q])
     for m in prange(n):
         rec = records[m]
-        failed = (status[m] & _THERMAL_CODE_MASK) != 0
+        failed = (status[m] & ST_CODE_MASK) != 0
         law = rec.law
         R = rec.radius
         r_c = rec.r_core

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from thermal.parameters import SPEC_PARAMETERS, THERMAL_PARAMETERS
-from thermal.outputs import DIAGNOSTIC_OUTPUTS, STATE_OUTPUTS, SUMMARY_OUTPUTS
-from dynamo.parameters import DYNAMO_PARAMETERS
+from ..thermal.parameters import SPEC_PARAMETERS, THERMAL_PARAMETERS
+from ..thermal.outputs import DIAGNOSTIC_OUTPUTS, STATE_OUTPUTS, SUMMARY_OUTPUTS
+from ..dynamo.parameters import DYNAMO_PARAMETERS
+from ..dynamo.outputs import DYNAMO_OUTPUTS, DYNAMO_SUMMARY_OUTPUTS
 
-try:  # the dynamo outputs arrive with the dynamo stage
-    from dynamo.outputs import DYNAMO_OUTPUTS, DYNAMO_SUMMARY_OUTPUTS
-except ImportError:  # pragma: no cover
-    DYNAMO_OUTPUTS, DYNAMO_SUMMARY_OUTPUTS = (), ()
 
 MODEL_PARAMETERS = THERMAL_PARAMETERS + DYNAMO_PARAMETERS
 PARAMS = {p.name: p for p in MODEL_PARAMETERS}
@@ -38,29 +35,6 @@ def _field(p):
 
 
 RECORD_DTYPE = np.dtype([_field(p) for p in MODEL_PARAMETERS], align=False)
-
-
-def default_value(name):
-    """The registry default of a parameter, as a config would write it (names for categoricals)."""
-    return ALL_PARAMS[name].default
-
-
-def encode(name, value):
-    """Value as stored in a record: categorical names become their integer code."""
-    p = PARAMS[name]
-    if p.kind == "category":
-        return p.code(value)
-    return value
-
-
-def decode(name, value):
-    """Record value back to the config form (codes become names)."""
-    p = PARAMS[name]
-    if p.kind == "category":
-        return p.choices[int(value)]
-    if p.kind == "int":
-        return int(value)
-    return value
 
 
 def make_records(n: int, values: dict | None = None) -> np.ndarray:
@@ -87,18 +61,6 @@ def make_records(n: int, values: dict | None = None) -> np.ndarray:
         else:
             rec[p.name] = v
     return rec
-
-
-def record_to_dict(rec) -> dict:
-    """One record back to config form (names for categoricals, lists for arrays)."""
-    out = {}
-    for p in MODEL_PARAMETERS:
-        v = rec[p.name]
-        if p.kind == "array":
-            out[p.name] = [float(x) for x in np.asarray(v)]
-        else:
-            out[p.name] = decode(p.name, v.item() if hasattr(v, "item") else v)
-    return out
 
 
 def params_table() -> list[dict]:

@@ -9,7 +9,8 @@ import pytest
 import xarray as xr
 
 import fake_pipeline
-from runs import cli, pipeline
+from lunadyn.runs.cli import main as cli
+from lunadyn.runs.compute import pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "runs" / "examples" / "moon_default.toml"
@@ -26,8 +27,8 @@ inclination a_cassini_transition start_age output_step rtol max_steps mode
 
 
 def lunadyn(*args, cwd=REPO, timeout=120):
-    """Run the command line in a fresh interpreter (as `python -m runs`, i.e. the console script)."""
-    return subprocess.run([sys.executable, "-m", "runs", *map(str, args)], capture_output=True, text=True,
+    """Run the command line in a fresh interpreter (as `python -m lunadyn`, i.e. the console script)."""
+    return subprocess.run([sys.executable, "-m", "lunadyn", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, timeout=timeout)
 
 

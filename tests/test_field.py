@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from runs import api
-from runs.config import load_scenario
-from runs.errors import UserError
-from runs.field import rerun_field
-from runs.registry import DIAG_NAMES, DYNAMO_NAMES, SUMMARY_NAMES
+from lunadyn.runs import api
+from lunadyn.runs.spec.config import load_scenario
+from lunadyn.runs.errors import UserError
+from lunadyn.runs.compute.field import rerun_field
+from lunadyn.runs.registry import DIAG_NAMES, DYNAMO_NAMES, SUMMARY_NAMES
 
 EXAMPLE = "runs/examples/moon_default.toml"
 
@@ -51,7 +51,7 @@ def test_thermal_parameters_and_unknown_names_are_refused(stored_run, tmp_path):
 
 
 def test_cli_field_default_output_name(stored_run):
-    r = subprocess.run([sys.executable, "-m", "runs", "field", str(stored_run), "--json"],
+    r = subprocess.run([sys.executable, "-m", "lunadyn", "field", str(stored_run), "--json"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["store"].endswith("moon.field.zarr")

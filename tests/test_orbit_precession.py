@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy.interpolate import PchipInterpolator
 
-from dynamo import orbit as o
-from dynamo import precession as p
-from thermal.constants import R_EARTH, YEAR
+from lunadyn.dynamo import orbit as o
+from lunadyn.dynamo import precession as p
+from lunadyn.thermal.constants import R_EARTH, YEAR
 
 INC = math.radians(5.145)
 BETA = 6.31e-4

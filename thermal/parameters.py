@@ -5,7 +5,7 @@ Calibration of the default Moon (PHYSICS.md I.6, first issue): the defaults of `
 this implementation reaches with them are recorded in ``CALIBRATION`` below (and checked by
 tests/test_thermal_behaviour.py).
 """
-from thermal.declare import Param
+from .declare import Param
 
 _P1 = "PHYSICS.md I.6"
 # Figures this implementation reaches with the defaults (checked by tests/test_thermal_behaviour.py):
@@ -123,3 +123,13 @@ SPEC_PARAMETERS = (
     Param("max_steps", "1", 20000, "maximum accepted+rejected steps per model", _P1, "spec", kind="int",
           physical=(10, 10_000_000), lower_open=False),
 )
+
+
+def _code(name: str, choice: str) -> int:
+    """The integer code of a categorical parameter's choice (its index in the declared choices)."""
+    return next(p for p in THERMAL_PARAMETERS if p.name == name).code(choice)
+
+
+# named codes of the thermal categoricals, used by the Numba code instead of bare integers
+LIQUIDUS_BUONO_WALKER, LIQUIDUS_LINEAR = _code("liquidus", "buono_walker"), _code("liquidus", "linear")
+MODE_COUPLED, MODE_CORE_ONLY = _code("mode", "coupled"), _code("mode", "core_only")

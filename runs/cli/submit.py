@@ -1,15 +1,14 @@
-"""The ``lunadyn submit`` command (registered into the main parser by runs.cli.build_parser)."""
+"""The ``lunadyn submit`` command (registered into the main parser by ``cli.main.build_parser``)."""
 from __future__ import annotations
 
 import json
 
-from cluster.submit import MODES, SCHEDULERS
+from ...cluster.submit import MODES, SCHEDULERS
+from ..compute.driver import submit_sweep
 
 
 def cmd_submit(args) -> int:
-    from cluster.submit import submit
-
-    report = submit(args.spec, scheduler=args.scheduler, mode=args.mode, store=args.output,
+    report = submit_sweep(args.spec, scheduler=args.scheduler, mode=args.mode, store=args.output,
                     dry_run=args.dry_run, overwrite=args.overwrite, nodes=args.nodes, ntasks=args.ntasks,
                     time=args.time, partition=args.partition, account=args.account, name=args.name,
                     extra=args.directive)

@@ -1,4 +1,4 @@
-"""The ``lunadyn data``, ``compare``, ``fit`` and ``plot`` commands (issue 6).
+"""The ``lunadyn data``, ``compare``, ``fit`` and ``plot`` commands .
 
 ``add_commands(subparsers)`` registers them on the parser of runs/cli.py. Every handler returns an
 exit status and raises ``runs.errors.UserError`` (one line) for user errors.
@@ -15,7 +15,15 @@ import argparse
 import json
 from pathlib import Path
 
-from runs.errors import UserError
+from ..errors import UserError
+from ..io.paths import default_output
+from ..record.observations import load_observations, records_table
+from ..inference.compare import compare_store, format_compare
+from ..inference.fit import is_fit_store
+from ..spec.config import load_scenario
+from ..inference.fit import check_free, fit, format_fit
+import zarr
+from ..viz.figures import plot_comparison, plot_corner
 
 SELECT_HELP = ("record selection KEY=VALUE (KEY: mission, side, method_class, confidence, id; repeatable: "
                "values of one key OR-ed, keys AND-ed; 'all' drops the default confidence=high,medium "
@@ -50,8 +58,6 @@ def _data_args(p):
 
 
 def cmd_data(args) -> int:
-    from runs.observations import load_observations, records_table
-
     obs = load_observations(args.data, args.select)
     if args.json:
         print(json.dumps({"file": obs.path, "sha256": obs.sha256, "selection": obs.description,
@@ -69,9 +75,6 @@ def cmd_data(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from runs.compare import compare_store, format_compare
-    from runs.fit import is_fit_store
-
     if is_fit_store(args.store):
         raise UserError(f"{args.store} is a fit store (made by `lunadyn fit`); compare takes a run or sweep "
                         "store — plot the fit with `lunadyn plot`")
@@ -84,12 +87,9 @@ def cmd_compare(args) -> int:
 
 
 def cmd_fit(args) -> int:
-    from runs.config import load_scenario
-    from runs.fit import check_free, fit, format_fit
-
     free = check_free(args.free)  # before loading anything heavy: mistakes are reported fast
     scn = load_scenario(args.scenario)
-    out = args.output or f"{Path(args.scenario).stem}.fit.zarr"
+    out = args.output or default_output(args.scenario, ".fit.zarr")
     result = fit(scn, free, method=args.method, walkers=args.walkers, steps=args.steps, seed=args.seed,
                  out=out, data=args.data, select=args.select)
     if args.json:
@@ -100,13 +100,8 @@ def cmd_fit(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    import zarr
-
-    from runs.figures import plot_comparison, plot_corner
-    from runs.fit import is_fit_store
-
     store = Path(args.store)
-    out = Path(args.output) if args.output else Path(f"{store.name.removesuffix('.zarr')}.png")
+    out = Path(args.output) if args.output else default_output(store, ".png")
     path = plot_comparison(store, best=args.best, out=out, data=args.data, select=args.select)
     print(f"lunadyn plot: field histories against the record -> {path}")
     if is_fit_store(store) and "chain" in zarr.open_group(str(store), mode="r"):

@@ -7,22 +7,21 @@ sqrt(1 + 3 sin^2 lat) of each landing site, read from the shipped record).
 """
 from __future__ import annotations
 
-import csv
-import math
 from pathlib import Path
 
 import numpy as np
+from ..io.dataset import result_to_dataset
+from ..record.scoring import chang_e_boxes
+from .canvas import MIN_BOX_WIDTH, new_figure, save
+from ..status import describe
+from ...thermal.layout import CORE_REGIMES
 
-RECORD_CSV = Path(__file__).with_name("data") / "lunar_paleointensity.csv"
 FIELD_SOURCES = (("B_core", "core"), ("B_bmo", "BMO"), ("B_precession", "precession"),
                  ("B_surface", "combined (largest)"))
-CHANG_E = ("ce5_basalt", "ce6_basalt")
-MIN_BOX_WIDTH = 0.05  # Ga: the boxes' age extent is drawn at least this wide to stay visible
 
 
 def _as_dataset(ds_or_result):
     if isinstance(ds_or_result, dict):
-        from runs.api import result_to_dataset
         return result_to_dataset(ds_or_result)
     return ds_or_result
 
@@ -36,27 +35,6 @@ def _plot_lines(ax, age, one, names, scale=1.0, labels=None):
         y = _series(one, name, scale)
         if y is not None:
             ax.plot(age, y, label=(labels[i] if labels else name), lw=1.3)
-
-
-def site_factor(lat_deg: float) -> float:
-    """Axial-dipole field at latitude lat (degrees) over the equatorial field: sqrt(1 + 3 sin^2 lat)."""
-    from dynamo.scaling import site_factor as factor
-    return float(factor(math.radians(lat_deg)))
-
-
-def chang_e_boxes(path=RECORD_CSV) -> list[dict]:
-    """The CE-5 and CE-6 records: age, age error, site range (uT) and equatorial-equivalent range."""
-    boxes = []
-    with open(path, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            if row["id"] in CHANG_E:
-                k = site_factor(float(row["site_lat_deg"]))
-                lo, hi = float(row["b_low_ut"]), float(row["b_high_ut"])
-                boxes.append({"id": row["id"], "label": row["mission"].replace("Chang'e-", "CE-"),
-                              "age": float(row["age_ga"]), "age_err": float(row["age_err_ga"] or 0.0),
-                              "site_ut": (lo, hi), "eq_ut": (lo / k, hi / k),
-                              "lat": float(row["site_lat_deg"])})
-    return sorted(boxes, key=lambda b: b["age"])
 
 
 def add_field_panel(ax, age, one) -> bool:
@@ -103,22 +81,19 @@ def _core_panel(ax, age, one):
         twin = ax.twinx()
         twin.step(age, np.asarray(one["core_regime"].values, dtype=float), where="post", color="k", lw=0.8,
                   alpha=0.6, label="core regime")
-        twin.set_ylim(-0.5, 4.5)
-        twin.set_yticks(range(5), ["liquid", "bottom-up", "top-down", "eutectic", "solid"], fontsize=7)
+        twin.set_ylim(-0.5, len(CORE_REGIMES) - 0.5)
+        twin.set_yticks(range(len(CORE_REGIMES)), CORE_REGIMES, fontsize=7)
 
 
 def plot_run(ds_or_result, path, sample: int = 0) -> Path:
     """Four panels of one model against age (five with the field), saved as a PNG at ``path``."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     ds = _as_dataset(ds_or_result)
     one = ds.isel(sample=sample) if "sample" in ds.dims else ds
     age = np.asarray(one["age"].values, dtype=float)
     has_field = any(name in one for name, _ in FIELD_SOURCES)
     n = 5 if has_field else 4
-    fig, axes = plt.subplots(n, 1, figsize=(8, 2.5 * n), sharex=True, constrained_layout=True)
+    fig = new_figure((8, 2.5 * n))
+    axes = fig.subplots(n, 1, sharex=True)
 
     ax = axes[0]
     _plot_lines(ax, age, one, ("T_mantle", "T_cmb", "T_basal"))
@@ -148,11 +123,6 @@ def plot_run(ds_or_result, path, sample: int = 0) -> Path:
     title = ds.attrs.get("title") or "lunadyn run"
     status = int(np.asarray(one["status"])) if "status" in one else None
     if status is not None:
-        from runs.status import describe
         title += f" -- status: {describe(status)}"
     fig.suptitle(title, fontsize=10)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save(fig, path, dpi=120)

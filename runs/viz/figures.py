@@ -27,27 +27,22 @@ from pathlib import Path
 
 import numpy as np
 
-from runs.errors import UserError
+from ..errors import UserError
+from ..io.paths import default_output
+from .canvas import MIN_BOX_WIDTH, new_figure, save
+from ..inference.compare import weighted_quantiles
+from ..inference.compare import as_settings, importance_weights, read_rows, score_store
+from ..inference.fit import is_fit_store
+from ..record.observations import load_observations
+import zarr
+from ..io.store import open_store
+from ..record.likelihood import record_site_factors
 
 SOURCE_PANELS = (("B_core", "core"), ("B_bmo", "basal magma ocean"), ("B_precession", "precession"))
 COLORS = {"B_surface": "black", "B_core": "tab:blue", "B_bmo": "tab:green", "B_precession": "tab:purple"}
 HIGHLIGHT = {"ce6_basalt": "crimson", "ce5_basalt": "darkorange"}
 RECORD_COLOR = "0.35"
-MIN_BOX_WIDTH = 0.05  # Ga: range boxes are drawn at least this wide
 DISPLAY_FLOOR_UT = 0.005
-
-
-def _figure(figsize):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=figsize, layout="constrained")
-
-
-def _save(fig, out) -> Path:
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -56,22 +51,14 @@ def _save(fig, out) -> Path:
 
 def _weighted_band(B, w, q=(0.025, 0.16, 0.5, 0.84, 0.975)):
     """Weighted quantiles of B (m, n_age) at each age: (len(q), n_age)."""
-    from runs.compare import weighted_quantiles
-
     B = np.asarray(B, dtype=float)
     return np.stack([weighted_quantiles(B[:, j], w, q) for j in range(B.shape[1])], axis=1)
 
 
 def models_for_plot(store_path, best: int | None = None, data=None, select=None, settings=None):
     """(ages, fields name -> (m, n_age) in T, weights (m,), description, obs, lsettings) for a store."""
-    from runs.compare import as_settings, importance_weights, read_rows, score_store
-    from runs.fit import is_fit_store
-    from runs.observations import load_observations
-
     lsettings = as_settings(settings)
     if is_fit_store(store_path):
-        import zarr
-
         g = zarr.open_group(str(store_path), mode="r")
         obs = load_observations(data, select) if (data or select) else _fit_observations(g)
         ages = g["age"][:]
@@ -84,7 +71,6 @@ def models_for_plot(store_path, best: int | None = None, data=None, select=None,
                 f"{g.attrs['method']} fit ({len(idx)} models)")
         return ages, {k: v[idx] for k, v in fields.items()}, np.full(len(idx), 1.0 / len(idx)), what, obs, lsettings
 
-    from runs.store import open_store
 
     g = open_store(store_path)
     obs = load_observations(data, select)
@@ -117,8 +103,6 @@ def models_for_plot(store_path, best: int | None = None, data=None, select=None,
 
 def _fit_observations(g):
     """The record selection a fit used (the shipped file or the recorded path)."""
-    from runs.observations import load_observations
-
     src = g.attrs.get("observations_file", "")
     ids = [i for i in str(g.attrs.get("observations_records", "")).split(",") if i]
     data = None if src.startswith("shipped:") else src
@@ -150,7 +134,6 @@ def draw_records(ax, obs, lsettings, faint: bool = False, annotate: bool = True)
     """Every selected record in equatorial µT, drawn as its kind demands (module docstring)."""
     from matplotlib.patches import Rectangle
 
-    from runs.likelihood import record_site_factors
 
     factors = record_site_factors(obs, lsettings)
     seen = set()
@@ -204,9 +187,9 @@ def draw_records(ax, obs, lsettings, faint: bool = False, annotate: bool = True)
 def plot_comparison(store_path, best: int | None = None, out=None, data=None, select=None, settings=None) -> Path:
     """Field histories of a store's models against the record (module docstring); returns the PNG path."""
     ages, fields, w, what, obs, lsettings = models_for_plot(store_path, best, data, select, settings)
-    out = Path(out) if out else Path(store_path).with_suffix(".png")
+    out = Path(out) if out else default_output(store_path, ".png")
     floor = lsettings.B_floor_ut
-    fig = _figure((10, 9))
+    fig = new_figure((10, 9))
     grid = fig.add_gridspec(2, 3, height_ratios=(2.2, 1.0))
     ax = fig.add_subplot(grid[0, :])
     _draw_band(ax, ages, fields["B_surface"], w, COLORS["B_surface"], "combined field", floor, lw=2.0)
@@ -235,15 +218,13 @@ def plot_comparison(store_path, best: int | None = None, out=None, data=None, se
         a.grid(alpha=0.3, lw=0.4)
         if k == 0:
             a.set_ylabel("B_eq (µT; records ÷ site factor)", fontsize=8)
-    return _save(fig, out)
+    return save(fig, out)
 
 
 def plot_corner(fit_store, out=None) -> Path:
     """Corner plot of an MCMC fit store's posterior (chain after burn-in)."""
     import corner
-    import zarr
 
-    from runs.fit import is_fit_store
 
     if not is_fit_store(fit_store):
         raise UserError(f"{fit_store} is not a lunadyn fit store (made by `lunadyn fit`)")
@@ -262,9 +243,9 @@ def plot_corner(fit_store, out=None) -> Path:
             labels.append(f"log10 {name}")
         else:
             labels.append(name)
-    out = Path(out) if out else Path(str(fit_store)).with_suffix(".corner.png")
+    out = Path(out) if out else default_output(fit_store, ".corner.png")
     k = len(free)
-    fig = _figure((2.6 * k + 1, 2.6 * k + 1))
+    fig = new_figure((2.6 * k + 1, 2.6 * k + 1))
     fig.set_layout_engine(None)
     if k == 1:
         ax = fig.add_subplot(1, 1, 1)
@@ -277,4 +258,4 @@ def plot_corner(fit_store, out=None) -> Path:
                       title_fmt=".3g", fig=fig)
     fig.text(0.98, 0.98, f"{Path(str(fit_store)).name}\n{g.attrs['method']} posterior, burn-in {burn} steps\n"
              f"dashed: 2.5, 50, 97.5 %", ha="right", va="top", fontsize=9)
-    return _save(fig, out)
+    return save(fig, out)

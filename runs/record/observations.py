@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from runs.errors import UserError
+from ..errors import UserError
 
 COLUMNS = ("id", "sample", "mission", "side", "rock_type", "site_lat_deg", "age_ga", "age_err_ga",
            "age_dist", "b_ut", "b_low_ut", "b_high_ut", "kind", "method_class", "reference", "doi",
@@ -55,6 +55,7 @@ SELECT_KEYS = ("mission", "side", "method_class", "confidence", "id")
 DEFAULT_SELECTION = {"confidence": ("high", "medium"), "method_class": ("whole_rock", "whole_rock_arm")}
 SHIPPED_NAME = "lunar_paleointensity.csv"
 CHANG_E_IDS = {"ce6_basalt": "CE-6", "ce5_basalt": "CE-5"}
+CE6_AGE_GA = 2.8  # data/README.md: the age at which the posterior weight of each dynamo source is reported
 
 
 @dataclass(frozen=True)
@@ -157,11 +158,7 @@ _NUMERIC = ("site_lat_deg", "age_ga", "age_err_ga", "b_ut", "b_low_ut", "b_high_
 
 def shipped_path() -> Path:
     """Path of the shipped record (inside the installed package)."""
-    try:
-        p = resources.files("runs").joinpath("data", SHIPPED_NAME)
-        return Path(str(p))
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover
-        return Path(__file__).with_name("data") / SHIPPED_NAME
+    return Path(str(resources.files("lunadyn.runs").joinpath("data", SHIPPED_NAME)))
 
 
 def _read_bytes(path: Path) -> bytes:

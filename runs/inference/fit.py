@@ -46,13 +46,28 @@ from pathlib import Path
 
 import numpy as np
 
-from runs.errors import UserError
+from ..errors import UserError
+from ..io.paths import default_output
+from ..record.observations import CE6_AGE_GA
+from ..status import THERMAL_CODE_MASK
+from ..registry import PARAMS
+import difflib
+from ..spec.rules import satisfied
+from ..compute.pipeline import compute
+from ..registry import make_records
+from ..record.likelihood import log_likelihood, make_plan
+import zarr
+from ..io.store import consolidate, provenance
+from ..spec.hashing import canonical_json
+from ..record.scoring import as_settings, observation_attrs
+from ..spec.config import Scenario, load_scenario
+from ..record.likelihood import SOURCES, source_at_ages, source_weights
+from ..record.observations import load_observations
 
 FIT_MARKER = "lunadyn_fit"
 FIT_OUTPUT_STEP = 0.05
 N_DRAWS = 400  # posterior draws whose field histories are stored and attributed to sources
 INIT_BALL = 0.01  # MCMC start: ball radius as a fraction of each prior range (fit space)
-CE6_AGE_GA = 2.8
 
 
 # --------------------------------------------------------------------------------------------------
@@ -61,8 +76,6 @@ CE6_AGE_GA = 2.8
 
 def check_free(free) -> list[str]:
     """Validate --free names: registry parameters with a prior, no duplicates."""
-    from runs.registry import PARAMS
-
     if isinstance(free, str):
         free = [free]
     free = [str(f) for f in (free or [])]
@@ -71,7 +84,6 @@ def check_free(free) -> list[str]:
     with_prior = sorted(n for n, p in PARAMS.items() if p.prior is not None and p.kind == "float")
     for name in free:
         if name not in PARAMS:
-            import difflib
             close = difflib.get_close_matches(name, with_prior, n=1)
             hint = f": did you mean '{close[0]}'?" if close else ""
             raise UserError(f"--free {name}: unknown parameter{hint} (free parameters need a prior range: "
@@ -104,8 +116,6 @@ class FitProblem:
     """ln L(θ) of a scenario with free parameters θ (fit space), one batched compute per call."""
 
     def __init__(self, scn, free, obs, lsettings):
-        from runs.registry import PARAMS
-
         self.scn = scn
         self.free = list(free)
         self.obs = obs
@@ -143,23 +153,11 @@ class FitProblem:
         return np.all((theta >= self.lo) & (theta <= self.hi) & np.isfinite(theta), axis=1)
 
     def _consistent(self, x) -> np.ndarray:
-        from runs.config import check_consistency
-
-        ok = np.ones(x.shape[0], dtype=bool)
-        values = dict(self.scn.values)
-        for i, row in enumerate(x):
-            values.update({n: float(v) for n, v in zip(self.free, row)})
-            try:
-                check_consistency(values, self.settings, "fit")
-            except UserError:
-                ok[i] = False
-        return ok
+        """True for each proposal (physical values x (m, k)) that keeps the cross-parameter rules."""
+        return satisfied(self.scn.values, {n: x[:, j] for j, n in enumerate(self.free)}, x.shape[0])
 
     def models(self, x) -> dict:
         """compute() of the models with physical free values x (m, k)."""
-        from runs.pipeline import compute
-        from runs.registry import make_records
-
         values = dict(self.scn.values)
         for j, name in enumerate(self.free):
             values[name] = x[:, j]
@@ -172,8 +170,6 @@ class FitProblem:
 
     def loglike(self, theta) -> np.ndarray:
         """ln L of each row of θ (fit space); −inf outside the prior, for inconsistent sets and failures."""
-        from runs.likelihood import log_likelihood, make_plan
-
         theta = np.atleast_2d(np.asarray(theta, dtype=float))
         out = np.full(theta.shape[0], -np.inf)
         ok = self.in_prior(theta)
@@ -185,7 +181,7 @@ class FitProblem:
         if self._plan is None:
             self._plan = make_plan(res["age"], self.obs, self.lsettings)
         ll, _ = log_likelihood(res["age"], res["outputs"]["B_surface"], self.obs, plan=self._plan)
-        ll = np.where((res["status"] & 0xF) != 0, -np.inf, ll)
+        ll = np.where((res["status"] & THERMAL_CODE_MASK) != 0, -np.inf, ll)
         out[ok] = ll
         return out
 
@@ -263,13 +259,10 @@ def run_mcmc(problem: FitProblem, walkers: int, steps: int, seed: int, center=No
 def _fit_out(out, scn) -> Path:
     if out is not None:
         return Path(out)
-    stem = Path(scn.path).stem if scn.path else "fit"
-    return Path(f"{stem}.fit.zarr")
+    return default_output(scn.path if scn.path else "fit", ".fit.zarr")
 
 
 def is_fit_store(path) -> bool:
-    import zarr
-
     p = Path(path)
     if not p.is_dir():
         return False
@@ -290,10 +283,6 @@ def _prepare_target(path: Path):
 
 def write_fit_store(path: Path, problem: FitProblem, result: dict, arrays: dict) -> None:
     """Write a fit's arrays (name -> (data, dims)) and attributes as a zarr v3 group."""
-    import zarr
-
-    from runs.store import canonical_json, consolidate, provenance
-
     _prepare_target(path)
     g = zarr.open_group(str(path), mode="w-", zarr_format=3)
     for name, (data, dims, attrs) in arrays.items():
@@ -337,13 +326,11 @@ def write_fit_store(path: Path, problem: FitProblem, result: dict, arrays: dict)
 
 def _draw_fields(problem: FitProblem, theta_draws) -> dict:
     """Field histories and ln L of draws (fit space), one batched compute."""
-    from runs.likelihood import log_likelihood, make_plan
-
     x = problem.physical(theta_draws)
     res = problem.models(x)
     plan = make_plan(res["age"], problem.obs, problem.lsettings)
     ll, _ = log_likelihood(res["age"], res["outputs"]["B_surface"], problem.obs, plan=plan)
-    ll = np.where((res["status"] & 0xF) != 0, -np.inf, ll)
+    ll = np.where((res["status"] & THERMAL_CODE_MASK) != 0, -np.inf, ll)
     return {"age": res["age"], "x": x, "loglike": ll,
             **{v: res["outputs"][v] for v in ("B_core", "B_bmo", "B_precession", "B_surface")}}
 
@@ -356,11 +343,6 @@ def fit(scenario, free, method: str = "optimize", walkers: int = 16, steps: int 
     scenario: a scenario path or a runs.config.Scenario. data/select: the record file and
     selection (runs.observations). settings: LikelihoodSettings or a dict of its fields.
     """
-    from runs.compare import as_settings, observation_attrs
-    from runs.config import Scenario, load_scenario
-    from runs.likelihood import SOURCES, source_at_ages, source_weights
-    from runs.observations import load_observations
-
     if method not in ("optimize", "mcmc"):
         raise UserError(f"--method {method}: expected optimize or mcmc")
     if init not in ("optimum", "prior"):

@@ -41,10 +41,10 @@ class Progress:
         if self.models == 0:
             self.first_s = self.elapsed     # start-up (workers, kernels) ends with the first chunk
             self.first_models = rep["n"]
-        self.done_chunks += 1
+        self.done_chunks += rep.get("chunks", 1)   # the MPI backend reports several ranks' chunks at once
         self.models += rep["n"]
-        self.ok += rep["ok"]
-        for code, k in rep["failed"].items():
+        self.ok += rep.get("ok", 0)
+        for code, k in rep.get("failed", {}).items():
             self.failed[int(code)] = self.failed.get(int(code), 0) + k
         self.show()
 

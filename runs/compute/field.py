@@ -12,11 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from runs import pipeline, store
-from runs.config import parse_set, validate_value
-from runs.errors import UserError
-from runs.registry import OUTPUTS, PARAMS, STATE_NAMES, SUMMARIES, make_records
-from thermal.layout import FLAG_ORBIT_UNDEFINED
+from . import pipeline
+from ..io import store
+from ..spec.config import parse_set, validate_value
+from ..errors import UserError
+from ..registry import PARAMS, STATE_NAMES, make_records
+from ...thermal.layout import FLAG_ORBIT_UNDEFINED
+from ..spec.config import _unknown
 
 
 def records_from_store(g, lo: int = 0, hi: int | None = None, overrides: dict | None = None) -> np.ndarray:
@@ -42,7 +44,6 @@ def field_overrides(law: str | None, sets) -> dict:
     out = {}
     for name, value in raw.items():
         if name not in PARAMS:
-            from runs.config import _unknown
             raise _unknown(name, "--set")
         if PARAMS[name].stage != "dynamo":
             raise UserError(f"{name} is read by the thermal stage: re-integrate (lunadyn run or sweep) to change it; "
@@ -77,10 +78,9 @@ def rerun_field(source, out=None, law: str | None = None, sets=(), overwrite: bo
         col = src[name][:]
         p = PARAMS.get(name)
         coords[name] = [p.choices[int(c)] for c in col] if p is not None and p.kind == "category" else col
-    kinds = {**{k: (o.dtype, "age") for k, o in OUTPUTS.items()}, **{k: (o.dtype, "run") for k, o in SUMMARIES.items()}}
     dst = store.create_store(out, spec=spec, spec_text=src.attrs["spec_toml"], n_samples=n,
                              chunk_size=int(src.attrs["chunk_size"]), ages=src["age"][:],
-                             variables={v: kinds[v] for v in variables if v in kinds}, coords=coords,
+                             variables=store.variable_layout(variables), coords=coords,
                              fixed=fixed, attrs={"title": src.attrs.get("title", ""), "field_of": str(source)},
                              overwrite=overwrite)
     ages = src["age"][:]

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import log_ndtr
 
-from runs.errors import UserError
+from ..errors import UserError
 
 SOURCES = ("none", "core", "bmo", "precession")
 SOURCE_VARIABLES = ("B_core", "B_bmo", "B_precession")

@@ -17,11 +17,11 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runs.errors import UserError
-from runs.registry import ALL_PARAMS, PARAMS, SPEC, make_records
+from ..errors import UserError
+from .rules import broken_rules, message
+from ..registry import ALL_PARAMS, PARAMS, SPEC, make_records
 
 TEXT_KEYS = ("title", "description")
-MIN_MANTLE = 10e3     # m: the thinnest convecting mantle the kernel accepts (thermal/model.py)
 REL_TOL_GRID = 1e-9  # start_age must be a multiple of output_step to this relative tolerance
 
 
@@ -196,34 +196,14 @@ def validate_table(table: dict, where: str) -> tuple[dict, dict, dict]:
 
 
 def check_consistency(values: dict, settings: dict, where: str) -> None:
-    """Relations between parameters that single bounds cannot express (PHYSICS.md I.1, I.2)."""
-    fc, fb = values["f_hpe_crust"], values["f_hpe_basal"]
-    if fc + fb > 1.0:
-        raise UserError(f"f_hpe_crust + f_hpe_basal = {fc + fb:g} in {where}: expected at most 1 "
-                        "(fractions of one heat-producing inventory)")
-    h0 = values["bmo_thickness0"]
-    if fb > 0.0 and h0 == 0.0:
-        raise UserError(f"f_hpe_basal = {fb:g} in {where} needs a basal layer, but bmo_thickness0 = 0: "
-                        "set f_hpe_basal = 0 or bmo_thickness0 > 0")
-    lid0, dc = values["lid0"], values["crust_thickness"]
-    if lid0 < dc:
-        raise UserError(f"lid0 = {lid0:g} m in {where} is thinner than crust_thickness = {dc:g} m: "
-                        "expected lid0 >= crust_thickness (the lid includes the crust)")
-    room = values["radius"] - values["r_core"] - h0 - MIN_MANTLE
-    if lid0 >= room:
-        raise UserError(f"lid0 = {lid0:g} m in {where} leaves no convecting mantle: expected less than "
-                        f"radius - r_core - bmo_thickness0 - {MIN_MANTLE:g} m = {room:g} m")
+    """The cross-parameter rules (``spec.rules``) and the output grid, for one model's values."""
+    for rule, _ in broken_rules(values):
+        raise UserError(message(rule, values, where))
     start, step = settings["start_age"], settings["output_step"]
     k = round(start / step)
     if k < 1 or abs(start - k * step) > REL_TOL_GRID * start:
         raise UserError(f"start_age = {start:g} Ga in {where} is not a multiple of output_step = {step:g} Ga: "
                         "the output ages start_age - k*output_step must end exactly at 0")
-    if values["mode"] == "core_only":
-        n = values["qcmb_n"]
-        for name in ("qcmb_ages", "qcmb_values"):
-            if len(values[name]) != n:
-                raise UserError(f"{name} in {where} has {len(values[name])} value(s) but qcmb_n = {n}: "
-                                "core_only mode needs qcmb_n knots in qcmb_ages and qcmb_values")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -264,6 +244,11 @@ def load_scenario(path, overrides=()) -> Scenario:
     """Read and validate a scenario file, applying overrides (``--set NAME=VALUE`` strings) on top."""
     p = Path(path)
     return scenario_from_text(read_text(p), str(path), overrides, path=p)
+
+
+def scenario_spec(scn: Scenario) -> dict:
+    """The validated spec of a single run; its hash identifies the store."""
+    return {"kind": "run", "parameters": scn.values, "settings": scn.settings}
 
 
 def scenario_records(scn: Scenario, n: int = 1):

@@ -20,56 +20,32 @@ A directory that is not a lunadyn store is never modified: ``create_store`` refu
 """
 from __future__ import annotations
 
-import asyncio
 import json
-import hashlib
 import platform
 import shutil
 import subprocess
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import zarr
-from zarr.core.sync import sync as zarr_sync
 from zarr.codecs import BloscCodec
 
-from runs import status as st
-from runs.errors import UserError
-from runs.registry import ALL_PARAMS, OUTPUTS, SUMMARIES
+from .. import status as st
+from ..errors import UserError
+from ..record.scoring import sweep_variables
+from ..spec.hashing import canonical_json, spec_differences, spec_hash
+from ..registry import ALL_PARAMS, OUTPUTS, SUMMARIES
 
 MARKER = "lunadyn_store"
 FORMAT_VERSION = 1
 RESERVED = ("sample", "age", "status", "done")
 
 # --------------------------------------------------------------------------------------------------
-# spec hash and provenance
-
-
-def _json_default(obj):
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, (np.ndarray, tuple, set)):
-        return list(obj.tolist() if isinstance(obj, np.ndarray) else obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"cannot put {type(obj).__name__} into a spec")
-
-
-def canonical_json(obj) -> str:
-    """Canonical JSON: sorted keys, no whitespace; numpy scalars and arrays as plain JSON."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)
-
-
-def spec_hash(spec: dict) -> str:
-    """sha256 (hex) of the canonical JSON of a validated spec."""
-    return hashlib.sha256(canonical_json(spec).encode()).hexdigest()
+# provenance
 
 
 def _version(dist: str) -> str:
@@ -81,7 +57,7 @@ def _version(dist: str) -> str:
 
 def git_commit() -> str:
     """The commit of the repository this package runs from (``+dirty`` if modified), or ``unknown``."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():
         return "unknown"
     try:
@@ -96,29 +72,13 @@ def git_commit() -> str:
 
 def provenance() -> dict:
     """What made a store: versions, commit and time (flat, netCDF-safe attributes)."""
-    from runs import __version__
-    out = {"lunadyn_version": __version__ if _version("lunadyn") == "unknown" else _version("lunadyn"),
+    out = {"lunadyn_version": _version("lunadyn"),
            "git_commit": git_commit(),
            "python_version": platform.python_version()}
     for dist in ("numpy", "numba", "zarr", "xarray", "dask"):
         out[f"{dist}_version"] = _version(dist)
     out["created_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return out
-
-
-def spec_differences(old: dict, new: dict, limit: int = 8) -> str:
-    """Which spec keys differ, e.g. ``parameters.r_core, settings.rtol`` (one level into tables)."""
-    names = []
-    for key in sorted(set(old) | set(new)):
-        a, b = old.get(key), new.get(key)
-        if a == b and (key in old) == (key in new):
-            continue
-        if isinstance(a, dict) and isinstance(b, dict):
-            names += [f"{key}.{k}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k) or (k in a) != (k in b)]
-        else:
-            names.append(key)
-    more = f" and {len(names) - limit} more" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
 
 
 # --------------------------------------------------------------------------------------------------
@@ -175,6 +135,20 @@ def open_dataset(path):
 
 # Blosc-zstd with byte shuffle: ~16 % smaller than zarr's default zstd on model histories, as fast.
 COMPRESSORS = (BloscCodec(cname="zstd", clevel=5, shuffle="shuffle"),)
+
+
+def variable_layout(names=None, scored: bool = False) -> dict:
+    """The store-variable layout ``run``, ``sweep`` and ``field`` create: name -> (dtype, 'age' | 'run').
+
+    names: the outputs and summaries kept (default every declared one, in declaration order); names that
+    are not declared outputs (e.g. a scored store's ``loglike``) are left out. scored: add the
+    ``loglike`` variable a sweep with ``[observations]`` writes per chunk.
+    """
+    declared = {name: (o.dtype, o.shape) for name, o in {**OUTPUTS, **SUMMARIES}.items()}
+    out = {name: declared[name] for name in (declared if names is None else names) if name in declared}
+    if scored:
+        out.update(sweep_variables())
+    return out
 
 
 def fill_value(dtype):
@@ -375,13 +349,12 @@ def write_chunk(path_or_group, i: int, arrays: dict, status) -> None:
         jobs.append((arr, data.astype(arr.dtype, copy=False)))
     jobs.append((g["status"], np.asarray(status, dtype=np.int32).reshape(hi - lo)))
 
-    async def put_all():
-        await asyncio.gather(*[arr._async_array.setitem(slice(lo, hi), data) for arr, data in jobs])
-
-    # the writes go to different arrays (different files): issue them together on zarr's event loop
-    # (its async API; the sync one waits for each array in turn, ~40 % slower here); all of them finish
-    # before the done flag is set
-    zarr_sync(put_all())
+    # the writes go to different arrays (different files): issue them together from a few threads
+    # (zarr's public sync API hands each to its event loop, which runs them concurrently; one after the
+    # other is ~40 % slower here); all of them finish before the done flag is set
+    with ThreadPoolExecutor(max_workers=min(8, len(jobs))) as pool:
+        for fut in [pool.submit(arr.__setitem__, slice(lo, hi), data) for arr, data in jobs]:
+            fut.result()
     g["done"][i] = True
 
 
@@ -401,7 +374,7 @@ def store_info(path) -> dict:
     done = g["done"][:]
     status = g["status"][:]
     codes, counts = np.unique(status, return_counts=True)
-    failed = int(np.sum((status >= 0) & ((status & 0xF) != 0)))
+    failed = int(np.sum((status >= 0) & ((status & st.THERMAL_CODE_MASK) != 0)))
     variables = {}
     for name in json.loads(g.attrs["variables"]):
         a = g[name]

@@ -36,85 +36,18 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from runs.errors import UserError
-from runs.likelihood import (SOURCE_VARIABLES, SOURCES, LikelihoodSettings, log_likelihood, make_plan,
+from ..errors import UserError
+from ..status import THERMAL_CODE_MASK
+from ..record.likelihood import (SOURCE_VARIABLES, SOURCES, LikelihoodSettings, log_likelihood, make_plan,
                              source_at_ages, source_weights, explaining_source, interp_ages)
-from runs.observations import CHANG_E_IDS, Observations, load_observations
+from ..record.observations import CHANG_E_IDS, CE6_AGE_GA, Observations
+from ..record.scoring import (as_observations, as_settings, observation_attrs)
+from ..io.store import open_store
+from ..record.likelihood import record_site_factors
+from ..io.store import consolidate
 
-CE6_AGE_GA = 2.8  # data/README.md: "the posterior weight of each dynamo source at 2.8 Ga"
 READ_ROWS = 16384  # samples read at once (rounded to whole store chunks)
 QUANTILES = (0.025, 0.16, 0.5, 0.84, 0.975)
-
-
-# --------------------------------------------------------------------------------------------------
-# helpers shared with runs.fit and runs.figures
-
-
-def as_settings(settings) -> LikelihoodSettings:
-    """LikelihoodSettings from None, a dict (validated) or an instance."""
-    if settings is None:
-        return LikelihoodSettings()
-    if isinstance(settings, LikelihoodSettings):
-        return settings
-    return LikelihoodSettings.from_dict(settings)
-
-
-def as_observations(data=None, select=None, obs=None) -> Observations:
-    return obs if obs is not None else load_observations(data, select)
-
-
-def observation_attrs(obs: Observations, settings: LikelihoodSettings) -> dict:
-    """Store attributes describing a comparison (flat, netCDF-safe)."""
-    return {**obs.provenance(), "likelihood_settings": json.dumps(settings.to_dict(), sort_keys=True)}
-
-
-def observations_spec(obs: Observations, settings: LikelihoodSettings) -> dict:
-    """What a sweep spec's [observations] section contributes to the spec hash (DESIGN.md "The store"):
-    the selection, the likelihood settings and the record file's hash."""
-    return {"selection": {k: list(v) for k, v in obs.selection.items()}, "records": obs.ids,
-            "data_sha256": obs.sha256, "likelihood": settings.to_dict()}
-
-
-def parse_observations_section(table: dict | None, where: str = "[observations]"):
-    """A sweep spec's ``[observations]`` table -> (Observations, LikelihoodSettings, spec dict).
-
-    Keys: ``data`` (path of a record file; default the shipped record), ``select`` (a list of
-    ``KEY=VALUE`` strings, or ``"all"``), and any LikelihoodSettings field.
-    """
-    table = dict(table or {})
-    data = table.pop("data", None)
-    select = table.pop("select", None)
-    if data is not None and not isinstance(data, str):
-        raise UserError(f"data in {where}: expected a file path string, got {data!r}")
-    if select is not None and not (isinstance(select, str) or
-                                   (isinstance(select, list) and all(isinstance(s, str) for s in select))):
-        raise UserError(f"select in {where}: expected a list of \"KEY=VALUE\" strings or \"all\", got {select!r}")
-    settings = LikelihoodSettings.from_dict(table, where)
-    obs = load_observations(data, select)
-    return obs, settings, observations_spec(obs, settings)
-
-
-def sweep_variables() -> dict:
-    """The store variable a sweep with [observations] writes per chunk (runs.store.create_store form)."""
-    return {"loglike": ("float64", "run", {"units": "1", "long_name": "log-likelihood of the model given "
-                                           "the selected paleointensity records (data/README.md)"})}
-
-
-def loglike_for_outputs(ages, outputs: dict, obs: Observations, settings=None, status=None,
-                        per_record: bool = True) -> dict:
-    """ln L of the models of one chunk from ``runs.pipeline.compute`` outputs (needs ``B_surface``).
-
-    status: the models' status codes; a failed model (thermal code != 0) gets −inf.
-    Returns {'loglike': (n,)} and, with per_record, 'loglike_record' (n, n_records).
-    """
-    if "B_surface" not in outputs:
-        raise ValueError("the outputs hold no B_surface (the dynamo stage did not run)")
-    ll, per = log_likelihood(ages, outputs["B_surface"], obs, as_settings(settings))
-    if status is not None:
-        failed = (np.asarray(status) & 0xF) != 0
-        ll = np.where(failed, -np.inf, ll)
-        per = np.where(failed[:, None], -np.inf, per)
-    return {"loglike": ll, "loglike_record": per} if per_record else {"loglike": ll}
 
 
 def importance_weights(loglike) -> np.ndarray:
@@ -271,8 +204,6 @@ def _stored_loglike_matches(g, obs: Observations, settings: LikelihoodSettings) 
 
 def score_store(path, obs: Observations, settings: LikelihoodSettings, misfit: bool = True) -> dict:
     """ln L of every model of a store (not written): loglike (n,), loglike_record, misfit (n, n_rec)."""
-    from runs.store import open_store
-
     g = open_store(path)
     n = int(g.attrs["n_samples"])
     status = g["status"][:]
@@ -291,7 +222,7 @@ def score_store(path, obs: Observations, settings: LikelihoodSettings, misfit: b
         l, p, m = log_likelihood(ages, B, obs, plan=plan, misfit=True)
         ll[lo:hi], per[lo:hi], mis[lo:hi] = l, p, m
     not_run = status < 0
-    failed = ~not_run & ((status & 0xF) != 0)
+    failed = ~not_run & ((status & THERMAL_CODE_MASK) != 0)
     ll[failed] = -np.inf
     per[failed] = -np.inf
     ll[not_run] = np.nan
@@ -317,7 +248,6 @@ def best_models(g, loglike, obs: Observations, k: int = 5) -> list[dict]:
     src = (explaining_source(ages, rows["B_core"], rows["B_bmo"], rows["B_precession"], obs)
            if all(v in rows for v in SOURCE_VARIABLES) else None)
     t = np.clip(obs.array("age_ga"), 0.0, float(ages.max()))
-    from runs.likelihood import record_site_factors
     factor = record_site_factors(obs, LikelihoodSettings())
     Bsite = interp_ages(ages, rows["B_surface"], t) * factor * 1e6 if "B_surface" in rows else None
     out = []
@@ -341,8 +271,6 @@ def compare_store(path, data=None, select=None, settings=None, *, best: int = 5,
     likelihood settings, the best models (with, per record, the site field and the explaining source;
     CE-6 and CE-5 first in the text output), and the sweep posterior.
     """
-    from runs.store import consolidate, open_store
-
     obs = as_observations(data, select, obs)
     settings = as_settings(settings)
     scores = score_store(path, obs, settings)

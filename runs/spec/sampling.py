@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import qmc
 
-from runs.errors import UserError
+from ..errors import UserError
 
 METHODS = ("grid", "lhs", "sobol")
 

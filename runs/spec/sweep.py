@@ -25,11 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
-from runs import sampling
-from runs.config import (check_consistency, defaults, parse_toml, read_text, validate_table, validate_value)
-from runs.errors import UserError
-from runs.registry import ALL_PARAMS, OUTPUTS, PARAMS, SPEC, STATE_NAMES, SUMMARIES, make_records
-from runs.store import spec_hash
+from . import sampling
+from .rules import broken_rules
+from .config import (check_consistency, defaults, parse_toml, read_text, validate_table, validate_value)
+from ..errors import UserError
+from ..registry import ALL_PARAMS, OUTPUTS, PARAMS, SPEC, STATE_NAMES, SUMMARIES, make_records
+from .hashing import spec_hash
+from .config import load_scenario
+from ..record.scoring import parse_observations_section
 
 SECTIONS = ("title", "description", "base", "parameters", "vary", "sampler", "settings", "output",
             "observations", "cluster")   # [cluster]: where it runs, not part of the hash
@@ -121,17 +124,6 @@ class SweepSpec:
     def hash(self) -> str:
         return spec_hash(self.canonical)
 
-    def store_variables(self) -> dict:
-        """name -> (dtype, 'age' | 'run') of the kept variables."""
-        out = {}
-        for name in self.variables:
-            o = OUTPUTS.get(name) or SUMMARIES[name]
-            out[name] = (o.dtype, o.shape)
-        if self.obs is not None:
-            from runs.compare import sweep_variables
-            out.update(sweep_variables())
-        return out
-
 
 def _closest(name, names):
     close = difflib.get_close_matches(name, list(names), n=1)
@@ -182,31 +174,18 @@ def _axis(name, spec, where) -> sampling.Axis:
 
 
 def _check_samples(spec: SweepSpec, where: str) -> None:
-    """The relations check_consistency enforces, for every sample (vectorised over the varied columns)."""
+    """The cross-parameter rules (``spec.rules``) for every sample, vectorised over the varied columns."""
     check_consistency(spec.values, spec.settings, where)
     s = spec.samples()
     if not s:
         return
     n = spec.n_samples
 
-    def col(name):
-        return np.asarray(s[name], dtype=float) if name in s else np.full(n, float(spec.values[name]))
-
-    fc, fb, h0 = col("f_hpe_crust"), col("f_hpe_basal"), col("bmo_thickness0")
-    lid0, dc = col("lid0"), col("crust_thickness")
-    room = col("radius") - col("r_core") - h0 - 10e3
-    tests = [
-        (fc + fb > 1.0, "f_hpe_crust + f_hpe_basal > 1"),
-        ((fb > 0.0) & (h0 == 0.0), "f_hpe_basal > 0 needs bmo_thickness0 > 0"),
-        (lid0 < dc, "lid0 < crust_thickness"),
-        (lid0 >= room, "lid0 leaves no convecting mantle"),
-    ]
-    for bad, what in tests:
-        if bad.any():
-            k = int(np.argmax(bad))
-            shown = ", ".join(f"{name} = {s[name][k]:g}" if not isinstance(s[name][k], str) else
-                              f"{name} = {s[name][k]}" for name in spec.varied)
-            raise UserError(f"sample {k} of {where} ({shown}): {what}; {int(bad.sum())} of {n} samples are invalid")
+    for rule, bad in broken_rules(spec.values, s, n):
+        k = int(np.argmax(bad))
+        shown = ", ".join(f"{name} = {s[name][k]:g}" if not isinstance(s[name][k], str) else
+                          f"{name} = {s[name][k]}" for name in spec.varied)
+        raise UserError(f"sample {k} of {where} ({shown}): {rule.name}; {int(bad.sum())} of {n} samples are invalid")
 
 
 def spec_from_text(text: str, where: str = "<spec>", path: Path | None = None) -> SweepSpec:
@@ -219,7 +198,6 @@ def spec_from_text(text: str, where: str = "<spec>", path: Path | None = None) -
     values, settings = defaults()
     title = table.get("title", "")
     if "base" in table:
-        from runs.config import load_scenario
         base = table["base"]
         if not isinstance(base, str):
             raise UserError(f"base in {where}: expected the path of a scenario file, got {base!r}")
@@ -287,7 +265,6 @@ def spec_from_text(text: str, where: str = "<spec>", path: Path | None = None) -
     if obs_table is not None:
         if not isinstance(obs_table, dict):
             raise UserError(f"[observations] in {where}: expected a table")
-        from runs.compare import parse_observations_section
         if isinstance(obs_table.get("data"), str) and path is not None and not Path(obs_table["data"]).is_absolute():
             obs_table = {**obs_table, "data": str(path.parent / obs_table["data"])}
         obs, lik, obs_spec = parse_observations_section(obs_table, f"[observations] of {where}")
@@ -302,23 +279,3 @@ def load_spec(path) -> SweepSpec:
     """Read and validate a sweep spec file."""
     p = Path(path)
     return spec_from_text(read_text(p), str(path), path=p)
-
-
-def prepare_store(spec: SweepSpec, path, overwrite: bool = False):
-    """Create the sweep's store, or reopen it to resume (same hash); returns the zarr group.
-
-    A store of another spec is refused naming what differs unless ``overwrite``; a directory that is not
-    a lunadyn store is never touched (runs.store.create_store).
-    """
-    from runs import store
-    from runs.pipeline import output_ages
-
-    spec.store = Path(path)
-    ages = output_ages(spec.settings["start_age"], spec.settings["output_step"])
-    attrs = {"title": spec.title} if spec.title else {}
-    if spec.obs is not None:
-        from runs.compare import observation_attrs
-        attrs.update(observation_attrs(spec.obs, spec.likelihood))
-    return store.create_store(path, spec=spec.canonical, spec_text=spec.text, n_samples=spec.n_samples,
-                              chunk_size=spec.chunk_size, ages=ages, variables=spec.store_variables(),
-                              coords=spec.samples(), fixed=spec.fixed, attrs=attrs, overwrite=overwrite)

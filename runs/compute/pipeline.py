@@ -9,10 +9,14 @@ import time
 
 import numpy as np
 
-from dynamo import stage as dynamo_stage
-from runs import registry
-from thermal import diagnostics, kernel
-from thermal.layout import N_DIAG, N_STATE, N_SUMMARY
+from ...dynamo import stage as dynamo_stage
+from .. import registry
+from ..status import THERMAL_CODE_MASK
+from ...thermal import diagnostics, kernel
+from ...thermal.layout import N_DIAG, N_STATE, N_SUMMARY
+import os
+from ..io import store
+from ..record.scoring import loglike_for_outputs
 
 
 DEFAULT_SETTINGS = {name: p.default for name, p in registry.SPEC.items()}
@@ -112,10 +116,6 @@ def run_chunk(spec, i: int) -> dict:
     environment names a file in LUNADYN_CHUNK_LOG, one line "chunk pid" is appended per computed chunk
     (how the crash-safety tests count recomputation).
     """
-    import os
-
-    from runs import store
-
     t0 = time.perf_counter()
     g = store.open_store(spec.store, mode="r+")
     lo, hi = spec.chunk_bounds(i)
@@ -130,7 +130,6 @@ def run_chunk(spec, i: int) -> dict:
             if name in res[group]:
                 arrays[name] = res[group][name]
     if spec.obs is not None:
-        from runs.compare import loglike_for_outputs
         arrays.update(loglike_for_outputs(res["age"], res["outputs"], spec.obs, spec.likelihood,
                                           status=res["status"], per_record=False))
     t1 = time.perf_counter()
@@ -139,7 +138,7 @@ def run_chunk(spec, i: int) -> dict:
     if log:
         with open(log, "a", encoding="utf-8") as f:
             f.write(f"{i} {os.getpid()}\n")
-    codes = res["status"] & 15
+    codes = res["status"] & THERMAL_CODE_MASK
     failed = {int(c): int((codes == c).sum()) for c in np.unique(codes) if c != 0}
     return {"chunk": i, "n": hi - lo, "skipped": False, "ok": int((codes == 0).sum()), "failed": failed,
             "compute_s": t1 - t0, "seconds": time.perf_counter() - t0, "pid": os.getpid()}

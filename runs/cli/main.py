@@ -11,8 +11,25 @@ import sys
 import tomllib
 from pathlib import Path
 
-from runs.errors import UserError
-from dynamo.parameters import DYNAMO_PARAMETERS
+from ..errors import UserError
+from ...cluster.backends import available as available_backends
+from ...cluster.errors import ClusterError
+from ..io.paths import beside, default_output
+from ...dynamo.parameters import DYNAMO_PARAMETERS
+from ..registry import ALL_PARAMS, params_table
+from ..spec.config import load_scenario
+from .. import api
+from ..io import store
+from ..viz.plots import plot_run
+from ..compute.field import rerun_field
+from ..spec.sweep import load_spec
+from ...cluster.jobqueue import cluster_from_spec
+from ..io.store import store_info
+from ..compute import pipeline
+from ... import __version__
+from .submit import add_commands as add_cluster_commands
+from .compare import add_commands as add_compare_commands
+import os
 
 PARAMS_LAW_CHOICES = next(p.choices for p in DYNAMO_PARAMETERS if p.name == "law")
 
@@ -42,8 +59,6 @@ def _fmt(v) -> str:
 
 def params_rows() -> list[list[str]]:
     """The parameter table as text cells (header first)."""
-    from runs.registry import ALL_PARAMS, params_table
-
     rows = [["name", "unit", "default", "min", "max", "prior", "stage", "description"]]
     for r in params_table():
         p = ALL_PARAMS[r["name"]]
@@ -67,8 +82,6 @@ def params_rows() -> list[list[str]]:
 
 
 def cmd_params(args) -> int:
-    from runs.registry import params_table
-
     if args.json:
         print(json.dumps(params_table(), indent=1))
         return 0
@@ -124,18 +137,13 @@ def _field_lines(summary: dict) -> list[str]:
 
 
 def cmd_run(args) -> int:
-    from runs.config import load_scenario
-
     scn = load_scenario(args.scenario, args.set)  # before the heavy imports: mistakes are reported fast
-    from runs import api, store
-    stem = Path(args.scenario).stem
-    out = Path(args.output) if args.output else Path(f"{stem}.zarr")
+    out = Path(args.output) if args.output else default_output(args.scenario, ".zarr")
     path = api.run_scenario(scn, out, overwrite=args.overwrite)
     ds = store.open_dataset(path)
     figure = None
     if not args.no_plot:
-        from runs.plots import plot_run
-        figure = str(plot_run(ds, path.with_suffix(".png")))
+        figure = str(plot_run(ds, beside(path, ".png")))
     summary = {**api.summarize(ds), "store": str(path), "figure": figure,
                "created_utc": ds.attrs.get("created_utc", ""), "spec_hash": ds.attrs.get("spec_hash", "")}
     if args.json:
@@ -150,15 +158,12 @@ def cmd_run(args) -> int:
 
 
 def cmd_field(args) -> int:
-    from runs.field import rerun_field
-
     report = rerun_field(args.store, out=args.output, law=args.law, sets=args.set, overwrite=args.overwrite)
     if args.json:
         print(json.dumps(report, indent=1))
         return 0
     print(f"lunadyn field: {report['chunks_written']} chunk(s) of {report['source']} re-run "
           f"with {report['overrides'] or 'unchanged settings'} -> {report['store']}")
-    from runs import api, store
     ds = store.open_dataset(report["store"])
     if ds.sizes["sample"] == 1:
         print("\n".join(_field_lines(api.summarize(ds))))
@@ -170,19 +175,15 @@ def cmd_field(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from runs.sweep import load_spec
-
     spec = load_spec(args.spec)  # validation before heavy imports
     if (args.task_index is None) != (args.n_tasks is None):
         raise UserError("--task-index and --n-tasks go together (slice I of N of the chunks)")
     if args.n_tasks is not None and not 0 <= args.task_index < args.n_tasks:
         raise UserError(f"--task-index {args.task_index}: expected 0 <= I < --n-tasks {args.n_tasks}")
-    out = Path(args.output) if args.output else Path(f"{Path(args.spec).stem}.zarr")
-    from runs import api
+    out = Path(args.output) if args.output else default_output(args.spec, ".zarr")
     backend = args.backend
     cluster = None
     if getattr(args, "cluster", None) or (backend == "dask" and spec_cluster(spec)):
-        from cluster.jobqueue import cluster_from_spec
         cluster = cluster_from_spec(spec_cluster(spec), args.cluster, workers=args.workers)
     report = api.sweep(spec, out, backend=backend, workers=args.workers, scheduler=args.scheduler,
                        overwrite=args.overwrite, progress=not args.json, task_index=args.task_index,
@@ -206,13 +207,10 @@ def cmd_sweep(args) -> int:
 
 def spec_cluster(spec):
     """The [cluster] section of a sweep spec, if any (read from its TOML text; not part of the hash)."""
-    import tomllib as _t
-    return _t.loads(spec.text).get("cluster") if spec.text else None
+    return tomllib.loads(spec.text).get("cluster") if spec.text else None
 
 
 def cmd_info(args) -> int:
-    from runs.store import store_info
-
     info = store_info(args.store)
     if args.json:
         print(json.dumps(info, indent=1))
@@ -238,8 +236,6 @@ def cmd_info(args) -> int:
 
 
 def cmd_warmup(args) -> int:
-    from runs import pipeline
-
     seconds = pipeline.warmup()
     print(f"lunadyn: kernels compiled and cached ({seconds:.1f} s)")
     return 0
@@ -249,8 +245,6 @@ def cmd_warmup(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from runs import __version__
-
     parser = _Parser(prog="lunadyn", description="Thermal evolution and dynamos of the Moon: runs, sweeps, fits.")
     parser.add_argument("--version", action="version", version=f"lunadyn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -282,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", help="run a parameter sweep into a zarr store (resumable)")
     p.add_argument("spec", metavar="SPEC.toml", help="sweep spec (see runs/examples/demo_sweep.toml)")
     p.add_argument("-o", "--output", metavar="STORE", help="store path (default ./<spec stem>.zarr)")
-    p.add_argument("--backend", choices=("serial", "dask", "mpi"), default="dask",
+    p.add_argument("--backend", choices=[b for b in available_backends() if b != "array"], default="dask",
                    help="serial, dask (default: a local cluster, one single-threaded worker per core) or mpi")
     p.add_argument("--workers", type=int, metavar="N", help="dask workers (default: one per core)")
     p.add_argument("--scheduler", metavar="ADDR", help="a running dask scheduler (e.g. tcp://host:8786)")
@@ -301,8 +295,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("warmup", help="compile and cache the kernels")
     p.set_defaults(func=cmd_warmup)
-    from cluster.cli_submit import add_commands as add_cluster_commands
-    from runs.cli_compare import add_commands as add_compare_commands
     add_cluster_commands(sub)
     add_compare_commands(sub)
     return parser
@@ -313,14 +305,13 @@ def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except UserError as e:
+    except (UserError, ClusterError) as e:
         msg = str(e)
     except (FileNotFoundError, PermissionError, IsADirectoryError) as e:
         msg = f"{e.strerror or e}: {e.filename}" if e.filename else str(e)
     except tomllib.TOMLDecodeError as e:
         msg = f"invalid TOML: {e}"
     except BrokenPipeError:  # e.g. `lunadyn params | head`: stop quietly (Python docs' idiom)
-        import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
