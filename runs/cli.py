@@ -42,16 +42,19 @@ def _fmt(v) -> str:
 
 def params_rows() -> list[list[str]]:
     """The parameter table as text cells (header first)."""
-    from runs.registry import ALL_PARAMS, params_table
+    from runs.registry import ALL_PARAMS, BODY, params_table
 
-    rows = [["name", "unit", "default", "min", "max", "prior", "stage", "description"]]
+    declared = {**ALL_PARAMS, BODY.name: BODY}
+    rows = [["name", "unit", "default", "min", "max", "prior", "earth", "stage", "description"]]
     for r in params_table():
-        p = ALL_PARAMS[r["name"]]
+        p = declared[r["name"]]
         lo, hi = _fmt(r["min"]), _fmt(r["max"])
         if r["min"] is not None and p.lower_open:
             lo = f">{lo}"
         if r["kind"] == "category":
             prior, lo, hi = "|".join(r["choices"]), "-", "-"
+            if len(prior) > 40:  # the orbit models: the first few, and how many (all in --json)
+                prior = "|".join(r["choices"][:3]) + f"|... ({len(r['choices'])} choices)"
         elif r["stage"] == "spec":
             prior = "(setting)"
         elif r["prior"]:
@@ -61,7 +64,10 @@ def params_rows() -> list[list[str]]:
         default = _fmt(r["default"])
         if r["kind"] == "array":
             default = f"{default} (<= {p.size} values)"
-        rows.append([r["name"], r["unit"] or "-", default, lo, hi, prior, r["stage"],
+        earth = _fmt(r["earth_default"]) if p.has_earth_default() else "n/a"
+        if p.has_earth_default() and r["earth_prior"] and p.kind == "float":
+            earth += f" [{_fmt(r['earth_prior'][0])}..{_fmt(r['earth_prior'][1])}]"
+        rows.append([r["name"], r["unit"] or "-", default, lo, hi, prior, earth, r["stage"],
                      r["description"]])
     return rows
 
