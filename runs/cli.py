@@ -45,7 +45,7 @@ def params_rows() -> list[list[str]]:
     from runs.registry import ALL_PARAMS, BODY, params_table
 
     declared = {**ALL_PARAMS, BODY.name: BODY}
-    rows = [["name", "unit", "default", "min", "max", "prior", "earth", "stage", "description"]]
+    rows = [["name", "unit", "default", "min", "max", "prior", "stage", "earth", "description"]]
     for r in params_table():
         p = declared[r["name"]]
         lo, hi = _fmt(r["min"]), _fmt(r["max"])
@@ -67,7 +67,7 @@ def params_rows() -> list[list[str]]:
         earth = _fmt(r["earth_default"]) if p.has_earth_default() else "n/a"
         if p.has_earth_default() and r["earth_prior"] and p.kind == "float":
             earth += f" [{_fmt(r['earth_prior'][0])}..{_fmt(r['earth_prior'][1])}]"
-        rows.append([r["name"], r["unit"] or "-", default, lo, hi, prior, earth, r["stage"],
+        rows.append([r["name"], r["unit"] or "-", default, lo, hi, prior, r["stage"], earth,
                      r["description"]])
     return rows
 
@@ -144,6 +144,8 @@ def cmd_run(args) -> int:
         figure = str(plot_run(ds, path.with_suffix(".png")))
     summary = {**api.summarize(ds), "store": str(path), "figure": figure,
                "created_utc": ds.attrs.get("created_utc", ""), "spec_hash": ds.attrs.get("spec_hash", "")}
+    if scn.body != "moon":  # the Chang'e records and the dynamo stage's lunar spin say nothing of another body
+        summary = {**summary, "body": scn.body, "chang_e": [], "dynamo_epochs_Ga": None}
     if args.json:
         print(json.dumps(summary, indent=1))
     else:

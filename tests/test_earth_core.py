@@ -134,3 +134,22 @@ def test_the_earth_scenario_file_validates_with_earth_bounds():
     text = SCENARIO.read_text().replace('body = "earth"', "")
     with pytest.raises(UserError, match="out of bounds"):
         scenario_from_text(text, "no body")
+
+
+def test_a_sweep_spec_takes_the_body_of_its_base_or_its_own_key(tmp_path):
+    """A sweep over an Earth base scenario (or with body = "earth") samples the Earth priors and checks the
+    Earth bounds; the body changes no number by itself, so it is not part of the spec hash."""
+    from runs.sweep import spec_from_text
+    spec = spec_from_text(f'base = "{SCENARIO}"\n[vary]\nr_core = {{}}\nk_core = {{}}\n[sampler]\nmethod = "lhs"\n'
+                          'n = 8\n', "earth sweep")
+    assert spec.body == "earth"
+    s = spec.samples()
+    assert np.all((s["r_core"] >= 3400e3) & (s["r_core"] <= 3560e3))
+    assert np.all((s["k_core"] >= 30.0) & (s["k_core"] <= 150.0))
+    own = spec_from_text('body = "earth"\n[vary]\nT_cmb0 = {}\n[sampler]\nmethod = "lhs"\nn = 4\n', "own")
+    assert own.body == "earth" and own.values["mode"] == "core_only"
+    assert np.all(own.samples()["T_cmb0"] >= 4000.0)
+    with pytest.raises(UserError, match=r"r_core = .*out of bounds \(body = earth\)"):
+        spec_from_text('body = "earth"\n[parameters]\nr_core = 350e3\n', "bad")
+    moon = spec_from_text('[parameters]\nr_core = 350e3\n', "moon")
+    assert "body" not in moon.canonical["settings"] and "body" not in moon.canonical
