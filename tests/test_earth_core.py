@@ -104,6 +104,12 @@ def test_every_earth_default_lies_in_its_earth_bounds():
             "sulfur_core", "K_core_ppm", "T_cmb0", "liquidus", "liquidus_T0", "liquidus_dTdP", "liquidus_dTdc",
             "p_cmb")
     assert all(PARAMS[n].has_earth_default() for n in core)
+    # an Earth prior belongs to an Earth default (else the Moon's prior applies), and keeps the Moon's scale
+    for p in PARAMS.values():
+        if p.earth_prior is not None:
+            assert p.has_earth_default() and p.earth_prior[0] <= p.default_for("earth") <= p.earth_prior[1]
+        elif not p.has_earth_default():
+            assert p.bounds_for("earth") == p.bounds and p.prior_for("earth") == p.prior
 
 
 def test_earth_core_only_matches_vplanet(earth):
