@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..thermal.parameters import SPEC_PARAMETERS, THERMAL_PARAMETERS
+from ..thermal.parameters import BODY, SPEC_PARAMETERS, THERMAL_PARAMETERS
 from ..thermal.outputs import DIAGNOSTIC_OUTPUTS, STATE_OUTPUTS, SUMMARY_OUTPUTS
 from ..dynamo.parameters import DYNAMO_PARAMETERS
 from ..dynamo.outputs import DYNAMO_OUTPUTS, DYNAMO_SUMMARY_OUTPUTS
@@ -64,15 +64,27 @@ def make_records(n: int, values: dict | None = None) -> np.ndarray:
 
 
 def params_table() -> list[dict]:
-    """The parameter table as plain dicts (``lunadyn params --json``)."""
+    """The parameter table as plain dicts (``lunadyn params --json``): Moon default, bounds and prior, and
+    the Earth's (thermal/declare.py "Bodies"; ``earth_default`` "n/a": the Moon's values are used)."""
+    def finite(x):
+        return None if x in (-np.inf, np.inf) else x
+
+    def listed(v):
+        return list(v) if isinstance(v, tuple) else v
+
     rows = []
-    for p in MODEL_PARAMETERS + SPEC_PARAMETERS:
+    for p in MODEL_PARAMETERS + SPEC_PARAMETERS + (BODY,):
         lo, hi = p.bounds
+        elo, ehi = p.bounds_for("earth")
+        eprior = p.prior_for("earth")
         rows.append({
             "name": p.name,
             "unit": p.unit,
-            "default": list(p.default) if isinstance(p.default, tuple) else p.default,
-            "earth_default": p.earth,
+            "default": listed(p.default),
+            "earth_default": listed(p.earth),
+            "earth_min": finite(elo),
+            "earth_max": finite(ehi),
+            "earth_prior": list(eprior) if eprior else None,
             "min": None if lo == -np.inf else lo,
             "max": None if hi == np.inf else hi,
             "prior": list(p.prior) if p.prior else None,

@@ -65,6 +65,10 @@ def test_console_script_prints_a_readable_table():
     row = next(r for r in rows if r.startswith("eta_ref "))
     assert "Pa s" in row and "1e+19" in row and "log" in row and "thermal" in row
     assert set(REGISTRY_NAMES) <= {r.split()[0] for r in rows}
+    assert header.split()[7] == "earth"   # the Earth default [Earth prior], or n/a
+    r_core = next(r for r in rows if r.startswith("r_core "))
+    assert "3.48e+06 [3.4e+06..3.56e+06]" in r_core
+    assert any(r.startswith("body ") and "moon|earth" in r for r in rows)
 
 
 # --- user errors ------------------------------------------------------------------------------------

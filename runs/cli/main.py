@@ -16,7 +16,7 @@ from ...cluster.backends import available as available_backends
 from ...cluster.errors import ClusterError
 from ..io.paths import beside, default_output
 from ...dynamo.parameters import DYNAMO_PARAMETERS
-from ..registry import ALL_PARAMS, params_table
+from ..registry import ALL_PARAMS, BODY, params_table
 from ..spec.config import load_scenario
 from .. import api
 from ..io import store
@@ -59,14 +59,17 @@ def _fmt(v) -> str:
 
 def params_rows() -> list[list[str]]:
     """The parameter table as text cells (header first)."""
-    rows = [["name", "unit", "default", "min", "max", "prior", "stage", "description"]]
+    declared = {**ALL_PARAMS, BODY.name: BODY}
+    rows = [["name", "unit", "default", "min", "max", "prior", "stage", "earth", "description"]]
     for r in params_table():
-        p = ALL_PARAMS[r["name"]]
+        p = declared[r["name"]]
         lo, hi = _fmt(r["min"]), _fmt(r["max"])
         if r["min"] is not None and p.lower_open:
             lo = f">{lo}"
         if r["kind"] == "category":
             prior, lo, hi = "|".join(r["choices"]), "-", "-"
+            if len(prior) > 40:  # the orbit models: the first few, and how many (all in --json)
+                prior = "|".join(r["choices"][:3]) + f"|... ({len(r['choices'])} choices)"
         elif r["stage"] == "spec":
             prior = "(setting)"
         elif r["prior"]:
@@ -76,7 +79,10 @@ def params_rows() -> list[list[str]]:
         default = _fmt(r["default"])
         if r["kind"] == "array":
             default = f"{default} (<= {p.size} values)"
-        rows.append([r["name"], r["unit"] or "-", default, lo, hi, prior, r["stage"],
+        earth = _fmt(r["earth_default"]) if p.has_earth_default() else "n/a"
+        if p.has_earth_default() and r["earth_prior"] and p.kind == "float":
+            earth += f" [{_fmt(r['earth_prior'][0])}..{_fmt(r['earth_prior'][1])}]"
+        rows.append([r["name"], r["unit"] or "-", default, lo, hi, prior, r["stage"], earth,
                      r["description"]])
     return rows
 
@@ -146,6 +152,8 @@ def cmd_run(args) -> int:
         figure = str(plot_run(ds, beside(path, ".png")))
     summary = {**api.summarize(ds), "store": str(path), "figure": figure,
                "created_utc": ds.attrs.get("created_utc", ""), "spec_hash": ds.attrs.get("spec_hash", "")}
+    if scn.body != "moon":  # the Chang'e records and the dynamo stage's lunar spin say nothing of another body
+        summary = {**summary, "body": scn.body, "chang_e": [], "dynamo_epochs_Ga": None}
     if args.json:
         print(json.dumps(summary, indent=1))
     else:

@@ -122,7 +122,7 @@ class FitProblem:
         self.lsettings = lsettings
         self.settings = fit_settings(scn)
         self.log = np.array([PARAMS[n].scale == "log" for n in self.free])
-        prior = np.array([PARAMS[n].prior for n in self.free], dtype=float)
+        prior = np.array([PARAMS[n].prior_for(getattr(scn, "body", "moon")) for n in self.free], dtype=float)
         self.prior = prior
         with np.errstate(divide="ignore"):
             self.lo = np.where(self.log, np.log10(prior[:, 0]), prior[:, 0])

@@ -1,10 +1,11 @@
 """Scenario files: TOML loading and validation against the registry (DESIGN.md "One registry").
 
-A scenario is a flat TOML table: optional strings ``title`` and ``description``; every other key is a
-model parameter (``runs.registry.PARAMS``) or a spec-level setting (``runs.registry.SPEC``: start_age,
-output_step, rtol, max_steps). Values are in the registry's units (SI; ages in Ga); categoricals are
-named (``law = "cia"``); array parameters are TOML lists of at most ``size`` numbers. Anything missing
-takes its registry default.
+A scenario is a flat TOML table: optional strings ``title`` and ``description``; optional ``body``
+(``"moon"``, the default, or ``"earth"``: which body's defaults and validity bounds the scenario takes,
+thermal/declare.py "Bodies"); every other key is a model parameter (``runs.registry.PARAMS``) or a
+spec-level setting (``runs.registry.SPEC``: start_age, output_step, rtol, max_steps). Values are in the
+registry's units (SI; ages in Ga); categoricals are named (``law = "cia"``); array parameters are TOML
+lists of at most ``size`` numbers. Anything missing takes its registry default for the body.
 
 Every problem raises ``runs.errors.UserError`` with one line naming the file (or ``--set``), the field
 and what was expected.
@@ -19,9 +20,10 @@ from pathlib import Path
 
 from ..errors import UserError
 from .rules import broken_rules, message
-from ..registry import ALL_PARAMS, PARAMS, SPEC, make_records
+from ..registry import ALL_PARAMS, BODY, PARAMS, SPEC, make_records
 
 TEXT_KEYS = ("title", "description")
+BODY_KEY = BODY.name
 REL_TOL_GRID = 1e-9  # start_age must be a multiple of output_step to this relative tolerance
 
 
@@ -31,7 +33,7 @@ class Scenario:
 
     values: every model parameter in config form (names for categoricals, lists for arrays), defaults
     filled; settings: the spec-level settings (start_age, output_step, rtol, max_steps); text: the TOML
-    text as read; path: where it came from; overrides: the validated ``--set`` values applied on top.
+    text as read; path: where it came from; overrides: the validated ``--set`` values applied on top; body: the body whose defaults and bounds were used.
     """
 
     values: dict
@@ -41,6 +43,7 @@ class Scenario:
     title: str = ""
     description: str = ""
     overrides: dict = field(default_factory=dict)
+    body: str = BODY.default
 
 
 # --------------------------------------------------------------------------------------------------
@@ -119,10 +122,10 @@ def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _check_bounds(p, v: float, where: str, label: str | None = None) -> None:
-    """Raise unless v lies within p.bounds (lower end excluded when p.lower_open)."""
+def _check_bounds(p, v: float, where: str, label: str | None = None, body: str = "moon") -> None:
+    """Raise unless v lies within p.bounds_for(body) (lower end excluded when p.lower_open)."""
     label = label or p.name
-    lo, hi = p.bounds
+    lo, hi = p.bounds_for(body)
     if not math.isfinite(v):
         raise UserError(f"{label} in {where}: expected a finite number, got {_show(v)}")
     low_ok = v > lo if p.lower_open else v >= lo
@@ -135,11 +138,20 @@ def _check_bounds(p, v: float, where: str, label: str | None = None) -> None:
         expected = f"{label} <= {hi:g}"
     else:
         expected = f"{lo:g} {lower} {label} <= {hi:g}"
-    raise UserError(f"{label} = {v:g}{_unit(p)} in {where} is out of bounds: expected {expected}{_unit(p)}")
+    on = f" (body = {body})" if body != BODY.default else ""
+    raise UserError(f"{label} = {v:g}{_unit(p)} in {where} is out of bounds{on}: expected {expected}{_unit(p)}")
 
 
-def validate_value(name: str, value, where: str):
-    """One parameter or setting, checked against its declaration; returns it in config form."""
+def validate_body(value, where: str) -> str:
+    """The ``body`` key: one of the declared bodies."""
+    if not isinstance(value, str) or value not in BODY.choices:
+        raise UserError(f"{BODY_KEY} in {where}: expected one of {', '.join(BODY.choices)}, got {_show(value)}")
+    return value
+
+
+def validate_value(name: str, value, where: str, body: str = "moon"):
+    """One parameter or setting, checked against its declaration (bounds on ``body``); returns it in
+    config form."""
     p = ALL_PARAMS[name]
     if p.kind == "category":
         if not isinstance(value, str) or value not in p.choices:
@@ -153,37 +165,40 @@ def validate_value(name: str, value, where: str):
         if len(value) > p.size:
             raise UserError(f"{name} in {where}: expected at most {p.size} numbers, got {len(value)}")
         for i, x in enumerate(value):
-            _check_bounds(p, float(x), where, f"{name}[{i}]")
+            _check_bounds(p, float(x), where, f"{name}[{i}]", body)
         return [float(x) for x in value]
     if p.kind == "int":
         if not isinstance(value, int) or isinstance(value, bool):
             raise UserError(f"{name} in {where}: expected an integer, got {_show(value)}")
-        _check_bounds(p, value, where)
+        _check_bounds(p, value, where, body=body)
         return int(value)
     if not _is_number(value):
         raise UserError(f"{name} in {where}: expected a number{_unit(p) and ' in' + _unit(p)}, "
                         f"got {_show(value)}")
     value = float(value)
-    _check_bounds(p, value, where)
+    _check_bounds(p, value, where, body=body)
     return value
 
 
 def _unknown(name: str, where: str) -> UserError:
-    close = difflib.get_close_matches(name, list(ALL_PARAMS) + list(TEXT_KEYS), n=1)
+    close = difflib.get_close_matches(name, list(ALL_PARAMS) + list(TEXT_KEYS) + [BODY_KEY], n=1)
     hint = f": did you mean '{close[0]}'?" if close else " (see `lunadyn params`)"
     return UserError(f"unknown parameter '{name}' in {where}{hint}")
 
 
-def validate_table(table: dict, where: str) -> tuple[dict, dict, dict]:
-    """Split and check a flat table: (model parameter values, spec settings, text fields)."""
+def validate_table(table: dict, where: str, body: str = "moon") -> tuple[dict, dict, dict]:
+    """Split and check a flat table: (model parameter values, spec settings, text fields), values within
+    their bounds on ``body``; a ``body`` key is checked and returned among the text fields."""
     values, settings, text = {}, {}, {}
     for key, value in table.items():
-        if key in TEXT_KEYS:
+        if key == BODY_KEY:
+            text[key] = validate_body(value, where)
+        elif key in TEXT_KEYS:
             if not isinstance(value, str):
                 raise UserError(f"{key} in {where}: expected a string, got {_show(value)}")
             text[key] = value
         elif key in ALL_PARAMS:
-            (settings if key in SPEC else values)[key] = validate_value(key, value, where)
+            (settings if key in SPEC else values)[key] = validate_value(key, value, where, body)
         elif isinstance(value, dict):
             raise UserError(f"unexpected table [{key}] in {where}: a scenario is a flat list of NAME = VALUE")
         else:
@@ -195,8 +210,11 @@ def validate_table(table: dict, where: str) -> tuple[dict, dict, dict]:
 # consistency of the whole set
 
 
-def check_consistency(values: dict, settings: dict, where: str) -> None:
+def check_consistency(values: dict, settings: dict, where: str, body: str = "moon") -> None:
     """The cross-parameter rules (``spec.rules``) and the output grid, for one model's values."""
+    if body == "earth" and values["mode"] != "core_only":
+        raise UserError(f"mode = {values['mode']!r} in {where} with body = \"earth\": expected mode = \"core_only\" "
+                        "(v1 has no Earth mantle or basal layer; their parameters have no Earth defaults)")
     for rule, _ in broken_rules(values):
         raise UserError(message(rule, values, where))
     start, step = settings["start_age"], settings["output_step"]
@@ -210,11 +228,22 @@ def check_consistency(values: dict, settings: dict, where: str) -> None:
 # scenarios
 
 
-def defaults() -> tuple[dict, dict]:
-    """Registry defaults in config form: (model parameter values, spec settings)."""
+def defaults(body: str = "moon") -> tuple[dict, dict]:
+    """Registry defaults on ``body`` in config form: (model parameter values, spec settings)."""
     def form(p):
-        return list(p.default) if p.kind == "array" else p.default
+        v = p.default_for(body)
+        return list(v) if p.kind == "array" else v
     return {n: form(p) for n, p in PARAMS.items()}, {n: form(p) for n, p in SPEC.items()}
+
+
+def scenario_body(table: dict, overrides, where: str) -> str:
+    """The body of a scenario: ``body`` from the overrides, else from the file, else the Moon."""
+    raw = overrides.get(BODY_KEY) if isinstance(overrides, dict) else parse_set(overrides).get(BODY_KEY)
+    if raw is not None:
+        return validate_body(raw, "overrides" if isinstance(overrides, dict) else "--set")
+    if BODY_KEY in table:
+        return validate_body(table[BODY_KEY], where)
+    return BODY.default
 
 
 def scenario_from_text(text: str, where: str = "<scenario>", overrides=(), path=None) -> Scenario:
@@ -223,21 +252,22 @@ def scenario_from_text(text: str, where: str = "<scenario>", overrides=(), path=
     overrides: ``--set`` strings ``NAME=VALUE``, or a dict of Python values; they win over the text.
     """
     table = parse_toml(text, where)
-    f_values, f_settings, f_text = validate_table(table, where)
+    body = scenario_body(table, overrides, where)
+    f_values, f_settings, f_text = validate_table(table, where, body)
     if isinstance(overrides, dict):  # Python keyword overrides (runs.api.run)
-        s_values, s_settings, s_text = validate_table(overrides, "overrides")
+        s_values, s_settings, s_text = validate_table(overrides, "overrides", body)
     else:  # --set NAME=VALUE strings
-        s_values, s_settings, s_text = validate_table(parse_set(overrides), "--set")
-    values, settings = defaults()
+        s_values, s_settings, s_text = validate_table(parse_set(overrides), "--set", body)
+    values, settings = defaults(body)
     values.update(f_values)
     values.update(s_values)
     settings.update(f_settings)
     settings.update(s_settings)
     text_fields = {**f_text, **s_text}
-    check_consistency(values, settings, f"{where} with overrides" if (s_values or s_settings) else where)
+    check_consistency(values, settings, f"{where} with overrides" if (s_values or s_settings) else where, body)
     return Scenario(values=values, settings=settings, text=text, path=path,
                     title=text_fields.get("title", ""), description=text_fields.get("description", ""),
-                    overrides={**s_values, **s_settings, **s_text})
+                    overrides={**s_values, **s_settings, **s_text}, body=body)
 
 
 def load_scenario(path, overrides=()) -> Scenario:

@@ -2,6 +2,8 @@
 
     title = "..."                      # optional text
     base = "moon_default.toml"         # optional base scenario (relative to this file)
+    body = "earth"                     # optional: whose defaults, bounds and priors (default: the base's,
+                                       #   else the Moon; thermal/declare.py "Bodies"; not in the hash)
     [parameters]                       # fixed values on top of the base (NAME = VALUE)
     [vary]                             # varied parameters
     r_core = {}                        #   the registry's prior range and scale
@@ -27,14 +29,15 @@ import numpy as np
 
 from . import sampling
 from .rules import broken_rules
-from .config import (check_consistency, defaults, parse_toml, read_text, validate_table, validate_value)
+from .config import (check_consistency, defaults, parse_toml, read_text, validate_body, validate_table,
+                     validate_value)
 from ..errors import UserError
 from ..registry import ALL_PARAMS, OUTPUTS, PARAMS, SPEC, STATE_NAMES, SUMMARIES, make_records
 from .hashing import spec_hash
 from .config import load_scenario
 from ..record.scoring import parse_observations_section
 
-SECTIONS = ("title", "description", "base", "parameters", "vary", "sampler", "settings", "output",
+SECTIONS = ("title", "description", "base", "body", "parameters", "vary", "sampler", "settings", "output",
             "observations", "cluster")   # [cluster]: where it runs, not part of the hash
 DEFAULT_CHUNK = 256
 _SAMPLES: dict = {}   # spec hash -> samples, per process
@@ -61,6 +64,7 @@ class SweepSpec:
     obs: object = field(default=None, repr=False)        # runs.observations.Observations ([observations])
     likelihood: object = field(default=None, repr=False)  # runs.likelihood.LikelihoodSettings
     _samples: dict | None = field(default=None, repr=False)
+    body: str = "moon"               # whose defaults, bounds and priors (changes no number: not hashed)
 
     # -- derived -------------------------------------------------------------------------------
     @property
@@ -130,7 +134,7 @@ def _closest(name, names):
     return f": did you mean '{close[0]}'?" if close else ""
 
 
-def _axis(name, spec, where) -> sampling.Axis:
+def _axis(name, spec, where, body="moon") -> sampling.Axis:
     if name not in PARAMS:
         raise UserError(f"unknown parameter '{name}' in [vary] of {where}{_closest(name, ALL_PARAMS)}")
     p = PARAMS[name]
@@ -139,7 +143,7 @@ def _axis(name, spec, where) -> sampling.Axis:
     if isinstance(spec, list):
         if not spec:
             raise UserError(f"{name} in [vary] of {where}: expected at least one value")
-        vals = tuple(validate_value(name, v, f"[vary] of {where}") for v in spec)
+        vals = tuple(validate_value(name, v, f"[vary] of {where}", body) for v in spec)
         return sampling.Axis(name, values=vals)
     if p.kind in ("category", "int"):
         raise UserError(f"{name} in [vary] of {where}: a {p.kind} parameter is varied by a list of values, "
@@ -154,10 +158,10 @@ def _axis(name, spec, where) -> sampling.Axis:
     if ("min" in spec) != ("max" in spec):
         raise UserError(f"{name} in [vary] of {where}: give both min and max (or neither, for the prior range)")
     if "min" in spec:
-        lo = validate_value(name, spec["min"], f"[vary] of {where} (min)")
-        hi = validate_value(name, spec["max"], f"[vary] of {where} (max)")
-    elif p.prior is not None:
-        lo, hi = p.prior
+        lo = validate_value(name, spec["min"], f"[vary] of {where} (min)", body)
+        hi = validate_value(name, spec["max"], f"[vary] of {where} (max)", body)
+    elif p.prior_for(body) is not None:
+        lo, hi = p.prior_for(body)
     else:
         raise UserError(f"{name} in [vary] of {where}: it has no prior range; give min and max")
     if not lo < hi:
@@ -175,7 +179,7 @@ def _axis(name, spec, where) -> sampling.Axis:
 
 def _check_samples(spec: SweepSpec, where: str) -> None:
     """The cross-parameter rules (``spec.rules``) for every sample, vectorised over the varied columns."""
-    check_consistency(spec.values, spec.settings, where)
+    check_consistency(spec.values, spec.settings, where, spec.body)
     s = spec.samples()
     if not s:
         return
@@ -195,20 +199,26 @@ def spec_from_text(text: str, where: str = "<spec>", path: Path | None = None) -
         if key not in SECTIONS:
             raise UserError(f"unknown key '{key}' in {where}{_closest(key, SECTIONS)} "
                             f"(a sweep spec has {', '.join(SECTIONS)})")
-    values, settings = defaults()
+    body = validate_body(table["body"], where) if "body" in table else None
+    values, settings = defaults(body or "moon")
     title = table.get("title", "")
     if "base" in table:
         base = table["base"]
         if not isinstance(base, str):
             raise UserError(f"base in {where}: expected the path of a scenario file, got {base!r}")
         bpath = Path(base) if path is None or Path(base).is_absolute() else path.parent / base
-        scn = load_scenario(bpath)
+        scn = load_scenario(bpath, {"body": body} if body else ())
         values, settings = dict(scn.values), dict(scn.settings)
         title = title or scn.title
+        body = scn.body
+    body = body or "moon"
     for section in ("parameters", "vary", "sampler", "settings", "output"):
         if section in table and not isinstance(table[section], dict):
             raise UserError(f"[{section}] in {where}: expected a table")
-    p_values, p_settings, _ = validate_table(table.get("parameters", {}), f"[parameters] of {where}")
+    p_values, p_settings, p_text = validate_table(table.get("parameters", {}), f"[parameters] of {where}", body)
+    if p_text:
+        raise UserError(f"{sorted(p_text)[0]} in [parameters] of {where}: expected a model parameter "
+                        "(the body is a top-level key of the spec: body = \"earth\")")
     if p_settings:
         raise UserError(f"{sorted(p_settings)[0]} in [parameters] of {where}: spec-level settings go in [settings]")
     values.update(p_values)
@@ -221,9 +231,9 @@ def spec_from_text(text: str, where: str = "<spec>", path: Path | None = None) -
         if key not in SPEC:
             raise UserError(f"unknown setting '{key}' in [settings] of {where}"
                             f"{_closest(key, list(SPEC) + ['chunk_size'])}")
-        settings[key] = validate_value(key, v, f"[settings] of {where}")
+        settings[key] = validate_value(key, v, f"[settings] of {where}", body)
     # vary
-    axes = [_axis(name, v, where) for name, v in table.get("vary", {}).items()]
+    axes = [_axis(name, v, where, body) for name, v in table.get("vary", {}).items()]
     # sampler
     smp = dict(table.get("sampler", {}))
     unknown = set(smp) - {"method", "n", "seed"}
@@ -270,7 +280,7 @@ def spec_from_text(text: str, where: str = "<spec>", path: Path | None = None) -
         obs, lik, obs_spec = parse_observations_section(obs_table, f"[observations] of {where}")
     spec = SweepSpec(values=values, axes=axes, method=method, n=n, seed=seed, settings=settings,
                      chunk_size=chunk, variables=variables, keep_state=keep_state, observations=obs_spec,
-                     text=text, path=path, title=title, obs=obs, likelihood=lik)
+                     text=text, path=path, title=title, obs=obs, likelihood=lik, body=body)
     _check_samples(spec, where)
     return spec
 
