@@ -10,6 +10,8 @@
     eta_ref = { min = 1e18, max = 1e21, scale = "log" }
     sigma_bmo = { min = 1e3, max = 1e5, n = 3 }   # n: grid points of this axis (grid sampler)
     law = ["cia", "ml"]                #   explicit values: an outer product with the sampled ones
+    orbit = {}                         #   a categorical sampled with the ranges, uniform over its choices
+    orbit = { choices = ["dwyer", "cyclostratigraphy"] }   #   ... or over the choices listed
     [sampler]  method = "grid" | "lhs" | "sobol", n, seed
     [settings] start_age, output_step, rtol, max_steps, chunk_size
     [output]   variables = [...] (default: all), keep_state = true
@@ -116,7 +118,9 @@ class SweepSpec:
             "kind": "sweep",
             "parameters": self.values,
             "vary": [{"name": a.name, "min": a.lo, "max": a.hi, "scale": a.scale, "n": a.n,
-                      "values": list(a.values) if a.values is not None else None} for a in self.axes],
+                      "values": list(a.values) if a.values is not None else None,
+                      # only for sampled categoricals, so the hashes of older specs stay the same
+                      **({"choices": list(a.choices)} if a.choices is not None else {})} for a in self.axes],
             "sampler": {"method": self.method, "n": self.n, "seed": self.seed},
             "settings": self.settings,
             "chunk_size": self.chunk_size,
@@ -145,9 +149,25 @@ def _axis(name, spec, where, body="moon") -> sampling.Axis:
             raise UserError(f"{name} in [vary] of {where}: expected at least one value")
         vals = tuple(validate_value(name, v, f"[vary] of {where}", body) for v in spec)
         return sampling.Axis(name, values=vals)
+    if p.kind == "category" and isinstance(spec, dict):
+        # sampled jointly with the ranges, uniform over the choices (all of them unless restricted)
+        unknown = set(spec) - {"choices"}
+        if unknown:
+            key = sorted(unknown)[0]
+            raise UserError(f"{name} in [vary] of {where}: unknown key '{key}' (a sampled categorical takes "
+                            f"{{}} for all its choices or {{ choices = [...] }})")
+        chosen = spec.get("choices", list(p.choices))
+        if not isinstance(chosen, list) or not chosen:
+            raise UserError(f"choices of {name} in [vary] of {where}: expected a non-empty list, e.g. "
+                            f"{list(p.choices[:2])}")
+        vals = tuple(validate_value(name, v, f"[vary] of {where} (choices)") for v in chosen)
+        if len(set(vals)) != len(vals):
+            raise UserError(f"choices of {name} in [vary] of {where}: each choice at most once, got {chosen}")
+        return sampling.Axis(name, choices=vals)
     if p.kind in ("category", "int"):
         raise UserError(f"{name} in [vary] of {where}: a {p.kind} parameter is varied by a list of values, "
-                        f"e.g. {name} = {list(p.choices[:2]) if p.choices else [1, 2]}")
+                        f"e.g. {name} = {list(p.choices[:2]) if p.choices else [1, 2]}"
+                        + (f", or sampled with {name} = {{}}" if p.kind == "category" else ""))
     if not isinstance(spec, dict):
         raise UserError(f"{name} in [vary] of {where}: expected a list of values or a table "
                         "{{ min = ..., max = ..., scale = 'linear'|'log', n = ... }}")
