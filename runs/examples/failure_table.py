@@ -1,13 +1,13 @@
 """The table of failure causes of a sweep store (issue 10, item 3): how models fail, and how often.
 
-    python runs/examples/failure_table.py STORE [--markdown]
+    python runs/examples/failure_table.py STORE [--before OLD_STORE] [--markdown]
 
 Rows, each a count and a rate over the computed models:
 - every thermal code (PHYSICS.md I.5; runs/status.py): ok, step-size underflow, max_steps, non-finite,
   out of bounds, root finding, energy books not closed;
 - among status-0 models: a core or basal-layer book off by more than 1% / 10% of its scale, or by more
-  than the books' verdict tolerance (thermal.kernel.BOOK_TOLERANCE; a model past it fails with its own
-  code, so these rows must read 0 once the verdict is in);
+  than the books' verdict tolerance (thermal.kernel.book_tolerance(rtol); a model past it fails with its
+  own code, so these rows must read 0 once the verdict is in);
 - among status-0 models: a stuck state -- over some 1 Ga window the energy to change the core's (or the
   basal layer's) temperature by more than 1 K flowed in or out, yet its temperature moved by less than 1%
   of that and (core) the inner core did not move (the signature of a freezing heat capacity gone
@@ -85,7 +85,8 @@ def failure_table(path) -> list[tuple[str, int, int]]:
                                            "book_layer_scale")}
     rc = np.abs(s["book_core_residual"]) / s["book_core_scale"]
     rl = np.abs(s["book_layer_residual"]) / s["book_layer_scale"]
-    tol = getattr(kernel, "BOOK_TOLERANCE", None)
+    rtol = float(json.loads(g.attrs["spec"])["settings"]["rtol"])
+    tol = kernel.book_tolerance(rtol) if hasattr(kernel, "book_tolerance") else None
     for what, r in (("core", rc), ("basal-layer", rl)):
         for thr in (1e-2, 1e-1):
             rows.append((f"status 0, {what} book off by > {thr:.0%} of its scale", int((ok & (r > thr)).sum()), n_ok))
@@ -115,23 +116,45 @@ def failure_table(path) -> list[tuple[str, int, int]]:
     return rows
 
 
+def _rate(k, m):
+    return f"{100.0 * k / m:.3g}%" if m else "-"
+
+
 def format_rows(rows, markdown=False) -> str:
-    def rate(k, m):
-        return f"{100.0 * k / m:.3g}%" if m else "-"
     if markdown:
         lines = ["| cause | count | rate |", "|---|---:|---:|"]
-        lines += [f"| {c} | {k} | {rate(k, m)} of {m} |" for c, k, m in rows]
+        lines += [f"| {c} | {k} | {_rate(k, m)} of {m} |" for c, k, m in rows]
         return "\n".join(lines)
     w = max(len(c) for c, _, _ in rows)
-    return "\n".join(f"{c.ljust(w)}  {k:>7d}  {rate(k, m):>8} of {m}" for c, k, m in rows)
+    return "\n".join(f"{c.ljust(w)}  {k:>7d}  {_rate(k, m):>8} of {m}" for c, k, m in rows)
+
+
+def format_before_after(before, after, markdown=False) -> str:
+    """Rows of two stores side by side (cause | before | after), in the order of ``after``."""
+    old = {c: (k, m) for c, k, m in before}
+    cells = []
+    for c, k, m in after:
+        kb, mb = old.get(c, (0, before[0][1]))
+        cells.append((c, f"{kb} ({_rate(kb, mb)})", f"{k} ({_rate(k, m)})"))
+    if markdown:
+        return "\n".join(["| cause | before | after |", "|---|---:|---:|"]
+                         + [f"| {c} | {b} | {a} |" for c, b, a in cells])
+    w = max(len(c) for c, _, _ in cells)
+    return "\n".join(f"{c.ljust(w)}  {b:>18}  {a:>18}" for c, b, a in cells)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("store")
+    ap.add_argument("--before", metavar="STORE", help="a store of the same spec computed before a change: "
+                    "both columns side by side")
     ap.add_argument("--markdown", action="store_true", help="a Markdown table (for the README)")
     args = ap.parse_args(argv)
-    print(format_rows(failure_table(args.store), args.markdown))
+    rows = failure_table(args.store)
+    if args.before:
+        print(format_before_after(failure_table(args.before), rows, args.markdown))
+    else:
+        print(format_rows(rows, args.markdown))
     return 0
 
 
