@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runs import status as st
-from runs.pipeline import compute
-from runs.sweep import load_spec, spec_from_text
-from thermal import kernel
-from thermal.layout import FLAG_REGIME2, ST_BOOKS, ST_MAX_STEPS, ST_OK
+from lunadyn.runs import status as st
+from lunadyn.runs.compute.pipeline import compute
+from lunadyn.runs.spec.sweep import load_spec, spec_from_text
+from lunadyn.thermal import kernel
+from lunadyn.thermal.layout import FLAG_REGIME2, ST_BOOKS, ST_MAX_STEPS, ST_OK
 
 ROOT = Path(__file__).resolve().parents[1]
 RTOL = 1e-6
@@ -49,16 +49,16 @@ def test_the_new_code_has_words_and_counts_as_a_failure():
 
 def test_a_store_with_broken_books_counts_them_and_compare_excludes_them(tmp_path, warm):
     """The usual failure handling: `lunadyn info` counts code 6, the likelihood gives it -inf."""
-    from runs import store
-    from runs.compare import loglike_for_outputs
-    from runs.observations import load_observations
+    from lunadyn.runs.io import store
+    from lunadyn.runs.record.scoring import loglike_for_outputs
+    from lunadyn.runs.record.observations import load_observations
 
     spec = spec_from_text(SMALL_SPEC, "books.toml")
     res = compute(spec.records(), spec.settings)
     status = res["status"].copy()
     status[1] = ST_BOOKS | FLAG_REGIME2            # as the kernel marks a model failing its books
     path = tmp_path / "b.zarr"
-    from runs.sweep import prepare_store
+    from lunadyn.runs.compute.driver import prepare_store
     g = prepare_store(spec, path)
     arrays = {}
     for name in spec.variables:
@@ -125,8 +125,8 @@ def test_the_failure_table_script_reads_a_store(tmp_path, warm):
     text = (ROOT / "runs" / "examples" / "prior_wide_sweep.toml").read_text().replace("n = 32768", "n = 64")
     spec_path = ROOT / "runs" / "examples" / "prior_wide_sweep.toml"
     spec = spec_from_text(text, "prior_wide_sweep.toml", path=spec_path)
-    from runs.sweep import prepare_store
-    from runs.pipeline import run_chunk
+    from lunadyn.runs.compute.driver import prepare_store
+    from lunadyn.runs.compute.pipeline import run_chunk
     path = tmp_path / "p.zarr"
     prepare_store(spec, path)
     for i in range(spec.n_chunks):

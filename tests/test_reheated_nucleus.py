@@ -9,9 +9,9 @@ years with ~1e11 W flowing into the core (issue 10).
 import numpy as np
 import pytest
 
-from runs.registry import make_records
-from thermal import core, kernel
-from thermal.layout import REG_BOTTOM_UP, REG_EUTECTIC, REG_LIQUID, REG_PLATEAU, REG_TOP_DOWN
+from lunadyn.runs.registry import make_records
+from lunadyn.thermal import core, kernel
+from lunadyn.thermal.layout import REG_BOTTOM_UP, REG_EUTECTIC, REG_LIQUID, REG_PLATEAU, REG_TOP_DOWN
 
 RTOL = 1e-6
 

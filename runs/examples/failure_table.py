@@ -25,11 +25,12 @@ import json
 import numpy as np
 import zarr
 
-from runs import registry
-from runs import status as st
-from thermal import basal_layer, core, kernel
-from thermal.layout import ST_OK
-from thermal.radiogenic import core_potassium_energy
+from lunadyn.runs import registry
+from lunadyn.runs import status as st
+from lunadyn.thermal import basal_layer, core, kernel
+from lunadyn.thermal.layout import ST_OK
+from lunadyn.thermal.parameters import MODE_COUPLED
+from lunadyn.thermal.radiogenic import core_potassium_energy
 
 WINDOW_GA = 1.0
 
@@ -61,7 +62,7 @@ def stuck(ages, state, r_i, rec) -> tuple[bool, bool]:
     core_stuck = np.any((np.abs(dE) > C_S * 1.0) & (C_S * np.abs(T_c[b] - T_c[a]) < 1e-2 * np.abs(dE))
                         & (np.abs(r_i[b] - r_i[a]) < 10.0))
     layer_stuck = False
-    if rec["mode"] == 0 and rec["bmo_thickness0"] > 0.0:
+    if rec["mode"] == MODE_COUPLED and rec["bmo_thickness0"] > 0.0:
         C_b = basal_layer.layer_mass(rec) * rec["cp_bmo"]
         dEb = (IQ[b] - IQ[a]) - (IQB[b] - IQB[a]) + (IHL[b] - IHL[a])
         layer_stuck = bool(np.any((np.abs(dEb) > C_b * 1.0) & (C_b * np.abs(T_b[b] - T_b[a]) < 1e-2 * np.abs(dEb))))
