@@ -160,7 +160,7 @@ def _axis(name, spec, where, body="moon") -> sampling.Axis:
         if not isinstance(chosen, list) or not chosen:
             raise UserError(f"choices of {name} in [vary] of {where}: expected a non-empty list, e.g. "
                             f"{list(p.choices[:2])}")
-        vals = tuple(validate_value(name, v, f"[vary] of {where} (choices)") for v in chosen)
+        vals = tuple(validate_value(name, v, f"[vary] of {where} (choices)", body) for v in chosen)
         if len(set(vals)) != len(vals):
             raise UserError(f"choices of {name} in [vary] of {where}: each choice at most once, got {chosen}")
         return sampling.Axis(name, choices=vals)
