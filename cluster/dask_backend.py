@@ -68,8 +68,9 @@ class DaskBackend(Backend):
     def map(self, fn, todo, on_report=None) -> list:
         """fn(i) for every i in ``todo`` on dask workers; the reports in completion order.
 
-        The client (and a LocalCluster) is started only when there is work. On KeyboardInterrupt the
-        pending tasks are cancelled; chunks already written stay done.
+        The client (and a LocalCluster) is started only when there is work. On KeyboardInterrupt, an
+        exception from ``on_report``, or a ``stop`` report, the pending tasks are cancelled; chunks
+        already written stay done.
         """
         if not todo:
             return []
@@ -84,7 +85,10 @@ class DaskBackend(Backend):
                     reports.append(rep)
                     if on_report is not None:
                         on_report(rep)
-            except KeyboardInterrupt:
+                    if rep.get("stop"):
+                        client.cancel(futures)
+                        break
+            except BaseException:
                 client.cancel(futures)
                 raise
         return reports
