@@ -12,7 +12,8 @@ final report live once, in the sweep driver (``runs.compute.driver``), which use
 returns its result on every process, so the store is created exactly once. ``is_root`` tells the driver
 which process reports. ``map`` returns the reports (all of them on the root, possibly none elsewhere)
 and calls ``on_report`` on the root as work completes. A KeyboardInterrupt stops between chunks and
-propagates; chunks already finished stay finished.
+propagates; chunks already finished stay finished. A report with a true ``"stop"`` entry stops the
+mapping on every process (``cluster.protocol.Backend``).
 
 Backends are found by name in ``BACKENDS`` and, like xarray's engines (``xarray/backends/plugins.py``),
 in the entry-point group ``lunadyn.backends`` of any installed distribution.

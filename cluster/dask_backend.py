@@ -38,7 +38,9 @@ def client_for(workers: int | None = None, scheduler: str | None = None, cluster
     old = os.environ.get("NUMBA_NUM_THREADS")
     os.environ["NUMBA_NUM_THREADS"] = "1"     # inherited by the worker processes
     try:
-        lc = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+        # dashboard_address ":0": the scheduler's HTTP server (started even without a dashboard) takes a
+        # free port; with None it tries 8787 and warns on stderr when another cluster holds it
+        lc = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                           silence_logs=40)
     finally:
         if old is None:
@@ -53,6 +55,9 @@ def client_for(workers: int | None = None, scheduler: str | None = None, cluster
         lc.close()
 
 
+STOP_GRACE_S = 300   # after a stop report: how long the units already running may take to finish
+
+
 class DaskBackend(Backend):
     """dask.distributed backend of the protocol in ``cluster.backends``: chunk indices as tasks.
 
@@ -65,11 +70,33 @@ class DaskBackend(Backend):
     def __init__(self, workers: int | None = None, scheduler: str | None = None, cluster=None, retries: int = 3):
         self.workers, self.scheduler, self.cluster, self.retries = workers, scheduler, cluster, retries
 
+    @staticmethod
+    def _drain(client, futures) -> list:
+        """After a stop report: cancel the tasks not yet running, let the running ones finish (their
+        reports are returned), so that the cluster closes with idle workers: a worker killed mid-task
+        by the closing cluster would print a heartbeat traceback of its own."""
+        from distributed import as_completed
+
+        running = {key for keys in client.processing().values() for key in keys}
+        client.cancel([f for f in futures if not f.done() and f.key not in running])
+        busy = [f for f in futures if f.key in running and not f.cancelled()]
+        reports = []
+        try:
+            for fut in as_completed(busy, timeout=STOP_GRACE_S):
+                try:
+                    reports.append(fut.result())
+                except Exception:  # noqa: BLE001 - a unit failing after the stop changes nothing
+                    pass
+        except Exception:          # the grace period is over: cancel what is left
+            client.cancel(busy)
+        return reports
+
     def map(self, fn, todo, on_report=None) -> list:
         """fn(i) for every i in ``todo`` on dask workers; the reports in completion order.
 
-        The client (and a LocalCluster) is started only when there is work. On KeyboardInterrupt the
-        pending tasks are cancelled; chunks already written stay done.
+        The client (and a LocalCluster) is started only when there is work. On KeyboardInterrupt, an
+        exception from ``on_report``, or a ``stop`` report, the pending tasks are cancelled; chunks
+        already written stay done.
         """
         if not todo:
             return []
@@ -84,7 +111,10 @@ class DaskBackend(Backend):
                     reports.append(rep)
                     if on_report is not None:
                         on_report(rep)
-            except KeyboardInterrupt:
+                    if rep.get("stop"):
+                        reports += self._drain(client, futures)
+                        break
+            except BaseException:
                 client.cancel(futures)
                 raise
         return reports

@@ -8,6 +8,11 @@ class Backend(ABC):
 
     Subclasses set ``name`` and implement ``map(fn, todo, on_report=None) -> list``; a backend spanning
     several processes (MPI) also overrides ``once`` and sets ``is_root`` per process.
+
+    A report with a true ``"stop"`` entry ends the mapping early on every process: no further chunk is
+    started (work in flight finishes or is cancelled) and ``map`` returns the reports so far, the
+    stopping one included. The chunk function uses it for a failure every chunk would meet (a full or
+    read-only file system), which it reports instead of raising, so that nothing is printed per task.
     """
 
     name = "backend"

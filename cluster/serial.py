@@ -12,11 +12,13 @@ class SerialBackend(Backend):
             raise TypeError(f"the serial backend takes no options, got {', '.join(options)}")
 
     def map(self, fn, todo, on_report=None) -> list:
-        """fn(i) for i in todo, in order; a KeyboardInterrupt stops between chunks."""
+        """fn(i) for i in todo, in order; a KeyboardInterrupt or a ``stop`` report stops between chunks."""
         reports = []
         for i in todo:
             rep = fn(i)
             reports.append(rep)
             if on_report is not None:
                 on_report(rep)
+            if rep.get("stop"):
+                break
         return reports

@@ -12,17 +12,18 @@ import numpy as np
 import zarr
 
 from .runs.compute.driver import sweep
-from .runs.io.store import provenance
+from .runs.io.store import volatile_attrs
 
 __all__ = ["assert_stores_equal", "serial_reference_store", "PROVENANCE_KEYS"]
 
-PROVENANCE_KEYS = frozenset(provenance())   # group attributes that say what made a store, not what it holds
+# group attributes that say what made a store (versions, commit, time, the making command), not what it holds
+PROVENANCE_KEYS = frozenset(volatile_attrs())
 
 
 def assert_stores_equal(a, b, *, complete: bool = True) -> None:
     """Assert that two stores hold the same numbers: every array (data variables, coordinates,
     ``status``, ``done``) bitwise equal (NaN payloads included) with equal dtype, shape and attributes,
-    and equal group attributes except provenance (versions, commit, creation time).
+    and equal group attributes except provenance (versions, commit, creation time, the making command).
 
     complete: also assert that every chunk of ``a`` is done. Raises AssertionError naming what differs.
     """

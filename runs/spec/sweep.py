@@ -31,7 +31,7 @@ import numpy as np
 
 from . import sampling
 from .rules import broken_rules
-from .config import (check_consistency, defaults, parse_toml, read_text, validate_body, validate_table,
+from .config import (check_consistency, defaults, exact, parse_toml, read_text, validate_body, validate_table,
                      validate_value)
 from ..errors import UserError
 from ..registry import ALL_PARAMS, OUTPUTS, PARAMS, SPEC, STATE_NAMES, SUMMARIES, make_records
@@ -67,6 +67,7 @@ class SweepSpec:
     likelihood: object = field(default=None, repr=False)  # runs.likelihood.LikelihoodSettings
     _samples: dict | None = field(default=None, repr=False)
     body: str = "moon"               # whose defaults, bounds and priors (changes no number: not hashed)
+    inputs: list = field(default_factory=list)   # files it reads (spec, base, record): never written
 
     # -- derived -------------------------------------------------------------------------------
     @property
@@ -170,7 +171,7 @@ def _axis(name, spec, where, body="moon") -> sampling.Axis:
                         + (f", or sampled with {name} = {{}}" if p.kind == "category" else ""))
     if not isinstance(spec, dict):
         raise UserError(f"{name} in [vary] of {where}: expected a list of values or a table "
-                        "{{ min = ..., max = ..., scale = 'linear'|'log', n = ... }}")
+                        "{ min = ..., max = ..., scale = 'linear'|'log', n = ... }")
     unknown = set(spec) - {"min", "max", "scale", "n"}
     if unknown:
         key = sorted(unknown)[0]
@@ -185,12 +186,12 @@ def _axis(name, spec, where, body="moon") -> sampling.Axis:
     else:
         raise UserError(f"{name} in [vary] of {where}: it has no prior range; give min and max")
     if not lo < hi:
-        raise UserError(f"{name} in [vary] of {where}: expected min < max, got {lo:g} >= {hi:g}")
+        raise UserError(f"{name} in [vary] of {where}: expected min < max, got {exact(lo)} >= {exact(hi)}")
     scale = spec.get("scale", p.scale)
     if scale not in ("linear", "log"):
         raise UserError(f"{name} in [vary] of {where}: scale must be 'linear' or 'log', got {scale!r}")
     if scale == "log" and lo <= 0:
-        raise UserError(f"{name} in [vary] of {where}: a log scale needs min > 0, got {lo:g}")
+        raise UserError(f"{name} in [vary] of {where}: a log scale needs min > 0, got {exact(lo)}")
     n = spec.get("n")
     if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
         raise UserError(f"{name} in [vary] of {where}: n must be a positive integer, got {n!r}")
@@ -212,6 +213,55 @@ def _check_samples(spec: SweepSpec, where: str) -> None:
         raise UserError(f"sample {k} of {where} ({shown}): {rule.name}; {int(bad.sum())} of {n} samples are invalid")
 
 
+def _bytes(n: float) -> str:
+    for unit, k in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if n >= k:
+            return f"{n / k:.1f} {unit}"
+    return f"{n / 1e3:.1f} kB"
+
+
+def available_memory() -> int:
+    """Bytes of memory available to this process (psutil, a dependency of dask.distributed)."""
+    import psutil
+    return int(psutil.virtual_memory().available)
+
+
+def _check_memory(spec: SweepSpec, where: str) -> None:
+    """Refuse a sampler size or chunk size whose arrays would not fit in memory, naming the size that fits.
+
+    The samples (every varied column along sample, and the checks and casts made on them: about
+    ``8 * (3 * n_varied + 8)`` bytes per model) live in the driver; a chunk's state, diagnostics and
+    dynamo outputs (about ``8 * 2 * n_outputs * n_age`` bytes per model) in every worker. Half the
+    available memory is the limit.
+    """
+    limit = available_memory() / 2
+    per_model = 8 * (3 * len(spec.axes) + 8)
+    n = spec.n_samples
+    need = n * per_model
+    if need > limit:
+        scale = limit / need
+        if spec.method == "grid":
+            fits = f"use fewer grid points (at most {max(1, int(n * scale)):,} models in all)"
+        else:
+            per_n = n // spec.n
+            m = max(1, int(spec.n * scale))
+            if spec.method == "sobol":
+                m = 1 << (m.bit_length() - 1)
+            fits = f"use n <= {m}" + (f" ({per_n} models per point: the outer product of the listed values)"
+                                      if per_n > 1 else "")
+        raise UserError(f"n = {spec.n} in [sampler] of {where}: {n:,} models need about {_bytes(need)} of memory "
+                        f"to sample, {_bytes(2 * limit)} is available; {fits}")
+    start, step = spec.settings["start_age"], spec.settings["output_step"]
+    n_age = int(round(start / step)) + 1
+    per_chunk_model = 8 * 2 * (len(OUTPUTS) + len(SUMMARIES)) * n_age
+    chunk = min(spec.chunk_size, n)
+    if chunk * per_chunk_model > limit:
+        fits = max(1, int(limit // per_chunk_model))
+        raise UserError(f"chunk_size = {spec.chunk_size} in [settings] of {where}: a chunk of {chunk:,} models needs "
+                        f"about {_bytes(chunk * per_chunk_model)} of memory per worker, {_bytes(2 * limit)} is "
+                        f"available; use chunk_size <= {fits}")
+
+
 def spec_from_text(text: str, where: str = "<spec>", path: Path | None = None) -> SweepSpec:
     """Parse and validate a sweep spec (errors name the section and field)."""
     table = parse_toml(text, where)
@@ -222,12 +272,14 @@ def spec_from_text(text: str, where: str = "<spec>", path: Path | None = None) -
     body = validate_body(table["body"], where) if "body" in table else None
     values, settings = defaults(body or "moon")
     title = table.get("title", "")
+    inputs = [path] if path is not None else []
     if "base" in table:
         base = table["base"]
         if not isinstance(base, str):
             raise UserError(f"base in {where}: expected the path of a scenario file, got {base!r}")
         bpath = Path(base) if path is None or Path(base).is_absolute() else path.parent / base
         scn = load_scenario(bpath, {"body": body} if body else ())
+        inputs.append(bpath)
         values, settings = dict(scn.values), dict(scn.settings)
         title = title or scn.title
         body = scn.body
@@ -253,7 +305,10 @@ def spec_from_text(text: str, where: str = "<spec>", path: Path | None = None) -
                             f"{_closest(key, list(SPEC) + ['chunk_size'])}")
         settings[key] = validate_value(key, v, f"[settings] of {where}", body)
     # vary
-    axes = [_axis(name, v, where, body) for name, v in table.get("vary", {}).items()]
+    if not table.get("vary"):
+        raise UserError(f"[vary] of {where} is {'empty' if 'vary' in table else 'missing'}: a sweep varies at least "
+                        "one parameter, e.g. [vary] r_core = {} (its prior range); one model is `lunadyn run`")
+    axes = [_axis(name, v, where, body) for name, v in table["vary"].items()]
     # sampler
     smp = dict(table.get("sampler", {}))
     unknown = set(smp) - {"method", "n", "seed"}
@@ -298,9 +353,12 @@ def spec_from_text(text: str, where: str = "<spec>", path: Path | None = None) -
         if isinstance(obs_table.get("data"), str) and path is not None and not Path(obs_table["data"]).is_absolute():
             obs_table = {**obs_table, "data": str(path.parent / obs_table["data"])}
         obs, lik, obs_spec = parse_observations_section(obs_table, f"[observations] of {where}")
+    if obs is not None and getattr(obs, "path", None):
+        inputs.append(Path(obs.path))
     spec = SweepSpec(values=values, axes=axes, method=method, n=n, seed=seed, settings=settings,
                      chunk_size=chunk, variables=variables, keep_state=keep_state, observations=obs_spec,
-                     text=text, path=path, title=title, obs=obs, likelihood=lik, body=body)
+                     text=text, path=path, title=title, obs=obs, likelihood=lik, body=body, inputs=inputs)
+    _check_memory(spec, where)
     _check_samples(spec, where)
     return spec
 
