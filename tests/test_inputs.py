@@ -183,8 +183,8 @@ def bad_spec(draw):
         vary["r_core"] = {"min": 320e3, "max": 380e3, "n": draw(st.sampled_from([0, -1, 2.5, True, "3"]))}
     elif kind == "vary-list":
         vary["law"] = draw(st.sampled_from([[], ["fast"], [1, 2], ["cia", 3]]))
-    elif kind == "vary-category":
-        vary["law"] = {}
+    elif kind == "vary-category":   # (law = {} is valid: all the choices, sampled with the ranges)
+        vary["law"] = draw(st.sampled_from([{"choices": ["fast"]}, {"min": 0, "max": 1}, {"choices": []}]))
     elif kind == "vary-array":
         vary["qcmb_ages"] = {}
     elif kind == "vary-type":
