@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-EXTRAS := mpi,cluster,fit,test
+EXTRAS := mpi,cluster,fit,inference,test
 
 .PHONY: demo test bench warmup clean install
 

@@ -51,6 +51,20 @@ def client_for(workers: int | None = None, scheduler: str | None = None, cluster
         lc.close()
 
 
+def map_items(client, fn, items, retries=3) -> list:
+    """fn(item) for every item on the workers of a running client; the results in the items' order.
+
+    For callers that map many small batches (inference: one batch per sampler step) on one client;
+    items and results should be small (parameter vectors in, a few numbers per model out).
+    """
+    futures = client.map(fn, list(items), pure=False, retries=retries)
+    try:
+        return client.gather(futures)
+    except KeyboardInterrupt:
+        client.cancel(futures)
+        raise
+
+
 def map_chunks(fn, todo, on_report=None, workers=None, scheduler=None, cluster=None, retries=3):
     """Run fn(i) for every i in ``todo`` on dask workers; returns the reports (in completion order).
 

@@ -204,3 +204,70 @@ def run_sweep(spec, store, overwrite: bool = False, progress: bool = True, comm=
     if prog.done_chunks != shown:
         prog.show(force=True)
     return sweep_report(store, prog, total["interrupted"])
+
+
+class MPIPool:
+    """Many small maps on every rank of one MPI job (inference: one map per sampler step).
+
+    Rank 0 drives (``map``); every other rank runs ``serve()`` until rank 0 calls ``close()``. A map is
+    one broadcast of (fn, items) — parameter vectors, never model arrays — after which every rank,
+    rank 0 included, takes the next item through the shared counter (fetch-and-add, as in
+    ``run_sweep``) and computes it; the small results are gathered on rank 0 in the items' order.
+    """
+
+    def __init__(self, comm=None):
+        from mpi4py import MPI
+
+        single_threaded_numba()
+        self.MPI = MPI
+        self.comm = comm or MPI.COMM_WORLD
+        self.counters = SharedCounters(self.comm)
+        self._zero = np.zeros(1, np.int64)
+        self._out = np.empty(1, np.int64)
+
+    @property
+    def rank(self) -> int:
+        return self.comm.rank
+
+    def _work(self, fn, items) -> list:
+        mine = []
+        while True:
+            k = self.counters.fetch_add(NEXT)
+            if k >= len(items):
+                break
+            mine.append((k, fn(items[k])))
+        return mine
+
+    def map(self, fn, items) -> list:
+        """rank 0: fn(item) for every item, computed on every rank; results in order."""
+        items = list(items)
+        self.counters.win.Fetch_and_op(self._zero, self._out, 0, NEXT, self.MPI.REPLACE)   # reset
+        self.counters.win.Flush(0)
+        self.comm.bcast(("map", fn, items), root=0)
+        parts = self.comm.gather(self._work(fn, items), root=0)
+        out = [None] * len(items)
+        for part in parts:
+            for k, r in part:
+                out[k] = r
+        return out
+
+    def serve(self) -> None:
+        """ranks > 0: compute their share of every map until rank 0 closes the pool."""
+        while True:
+            msg = self.comm.bcast(None, root=0)
+            if msg[0] != "map":
+                break
+            _, fn, items = msg
+            try:
+                part = self._work(fn, items)
+            except BaseException:
+                sys.stderr.write(f"lunadyn: MPI rank {self.rank} failed; aborting the job:\n{traceback.format_exc()}")
+                sys.stderr.flush()
+                self.comm.Abort(1)
+            self.comm.gather(part, root=0)
+        self.counters.free()
+
+    def close(self) -> None:
+        """rank 0: release the serving ranks."""
+        self.comm.bcast(("stop", None, None), root=0)
+        self.counters.free()

@@ -5,7 +5,9 @@ its dissipation Phi, shell (r_in, r_out), velocity u, Rm = mu0 sigma u L, on/off
 surface field; B_surface = the largest source field (two dynamos in one body do not add linearly).
 
 A source is on when Phi > 0, Rm >= rm_crit and L = r_out - r_in >= shell_min (precession also needs
-a < a_precession_end). Its Phi, u and Rm are reported whenever it convects (Phi > 0, else 0); its B is 0
+a < a_precession_end) and the ``sources`` parameter (a bitmask: bit 0 core, 1 BMO, 2 precession) lets it
+feed the field: a source left out of ``sources`` still convects and takes part in the thermal evolution
+(nothing here feeds back on it), but is never on, so its B is 0 and it adds nothing to B_surface. Its Phi, u and Rm are reported whenever it convects (Phi > 0, else 0); its B is 0
 while it is off. Failed models (thermal status code, status & 15, != 0) get NaN outputs and summaries.
 
 Where the orbit model is undefined (``constant_q`` beyond its 1.548 Ga collapse) a_orbit and the
@@ -31,6 +33,7 @@ from thermal.layout import (D_EG, D_EK, D_EL, D_ER, D_ES, D_FI, D_HB, D_QADB, D_
                             FLAG_ORBIT_UNDEFINED, REG_SOLID, Y_TC)
 
 _THERMAL_CODE_MASK = 15
+SOURCE_CORE, SOURCE_BMO, SOURCE_PRECESSION = 1, 2, 4  # bits of the ``sources`` record field
 
 
 @njit(types.UniTuple(float64, 4)(int64, float64, float64, float64, float64, float64, float64, float64,
@@ -154,6 +157,9 @@ def dynamo_stage(records, ages, state, diag, status, out, summ):
         end_bmo = -1.0
         end_prec = -1.0
         undefined = False
+        use_core = (rec.sources & SOURCE_CORE) != 0
+        use_bmo = (rec.sources & SOURCE_BMO) != 0
+        use_prec = (rec.sources & SOURCE_PRECESSION) != 0
         q = which[m]
         for k in range(n_age):
             age = ages[k]
@@ -177,7 +183,7 @@ def dynamo_stage(records, ages, state, diag, status, out, summ):
                                             diag[m, k, D_EG], diag[m, k, D_ER], diag[m, k, D_EK])
             u, Rm, on, B = dynamo_source(law, Phi_core, r_i, r_c, rho_c, rec.sigma_core, spin, -1.0,
                                          core_dipolarity(chi, diag[m, k, D_FI]), R, rec.rm_crit,
-                                         rec.shell_min, True)
+                                         rec.shell_min, use_core)
             _put_source(out, m, k, 0, Phi_core, u, Rm, on, B)
             B_surface = B
             if on > 0.0 and (end_core < 0.0 or age < end_core):
@@ -189,7 +195,7 @@ def dynamo_stage(records, ages, state, diag, status, out, summ):
                                       diag[m, k, D_QBOT], diag[m, k, D_QADB])
             u, Rm, on, B = dynamo_source(law, Phi_bmo, r_c, r_c + max(H_b, 0.0), rec.rho_bmo, rec.sigma_bmo,
                                          spin, -1.0, bmo_dipolarity(rec.bmo_dipolarity_penalty), R,
-                                         rec.rm_crit, rec.shell_min, True)
+                                         rec.rm_crit, rec.shell_min, use_bmo)
             _put_source(out, m, k, 1, Phi_bmo, u, Rm, on, B)
             B_surface = max(B_surface, B)
             if on > 0.0 and (end_bmo < 0.0 or age < end_bmo):
@@ -206,7 +212,7 @@ def dynamo_stage(records, ages, state, diag, status, out, summ):
                     dv = differential_velocity(spin, theta_cm, r_c)
                 u, Rm, on, B = dynamo_source(law, Phi_prec, r_i, r_c, rho_c, rec.sigma_core, spin, dv,
                                              precession_dipolarity(chi, rec.precession_dipolarity_penalty), R,
-                                             rec.rm_crit, rec.shell_min, a < rec.a_precession_end)
+                                             rec.rm_crit, rec.shell_min, use_prec and a < rec.a_precession_end)
                 _put_source(out, m, k, 2, Phi_prec, u, Rm, on, B)
                 B_surface = max(B_surface, B)
                 if on > 0.0 and (end_prec < 0.0 or age < end_prec):

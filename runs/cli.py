@@ -52,6 +52,8 @@ def params_rows() -> list[list[str]]:
             lo = f">{lo}"
         if r["kind"] == "category":
             prior, lo, hi = "|".join(r["choices"]), "-", "-"
+        elif r["kind"] == "set":
+            prior, lo, hi = "subset of " + ",".join(r["choices"]), "-", "-"
         elif r["stage"] == "spec":
             prior = "(setting)"
         elif r["prior"]:

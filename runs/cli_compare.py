@@ -7,6 +7,8 @@ exit status and raises ``runs.errors.UserError`` (one line) for user errors.
     lunadyn compare STORE [--data FILE] [--select KEY=VALUE ...] [--best K] [--json]
     lunadyn fit SCENARIO.toml --free NAME [NAME ...] [--method optimize|mcmc] [--walkers N] [--steps N]
                 [--seed S] [-o OUT] [--data FILE] [--select KEY=VALUE ...] [--json]
+    lunadyn infer SPEC.toml [-o STORE] [--backend serial|dask|mpi] [--workers N] [--scheduler ADDR]
+                [--overwrite] [--json]
     lunadyn plot STORE [--best K] [-o FIG.png] [--data FILE] [--select KEY=VALUE ...]
 """
 from __future__ import annotations
@@ -72,6 +74,10 @@ def cmd_compare(args) -> int:
     from runs.compare import compare_store, format_compare
     from runs.fit import is_fit_store
 
+    from runs.infer import is_inference_store
+    if is_inference_store(args.store):
+        raise UserError(f"{args.store} is an inference store (made by `lunadyn infer`); compare takes a run or "
+                        "sweep store — its answer is printed by `lunadyn infer` again, and drawn by `lunadyn plot`")
     if is_fit_store(args.store):
         raise UserError(f"{args.store} is a fit store (made by `lunadyn fit`); compare takes a run or sweep "
                         "store — plot the fit with `lunadyn plot`")
@@ -99,14 +105,52 @@ def cmd_fit(args) -> int:
     return 0
 
 
+def cmd_infer(args) -> int:
+    from runs.infer_spec import load_spec
+
+    spec = load_spec(args.spec)  # validation before anything heavy: mistakes are reported fast
+    out = Path(args.output) if args.output else Path(f"{Path(args.spec).stem}.zarr")
+    from runs.infer import format_table, infer
+
+    cluster = pool = None
+    if args.backend == "mpi":
+        from cluster.mpi_backend import MPIPool
+        pool = MPIPool()
+        if pool.rank != 0:
+            pool.serve()
+            return 0
+    elif args.backend == "dask" and spec.cluster and not args.scheduler:
+        from cluster.jobqueue import cluster_from_spec
+        cluster = cluster_from_spec(spec.cluster, spec.cluster.get("kind"), workers=args.workers)
+    try:
+        summary = infer(spec, out, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
+                        cluster=cluster, overwrite=args.overwrite, progress=not args.json, pool=pool)
+    finally:
+        if pool is not None:
+            pool.close()
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    else:
+        print(format_table(summary))
+    return 0
+
+
 def cmd_plot(args) -> int:
     import zarr
 
     from runs.figures import plot_comparison, plot_corner
     from runs.fit import is_fit_store
+    from runs.infer import is_inference_store
 
     store = Path(args.store)
     out = Path(args.output) if args.output else Path(f"{store.name.removesuffix('.zarr')}.png")
+    if is_inference_store(store):
+        from runs.figures import plot_inference
+        paths = plot_inference(store, out, data=args.data, select=args.select)
+        print(f"lunadyn plot: posterior field envelope per hypothesis against the record -> {paths[0]}")
+        for p in paths[1:]:
+            print(f"lunadyn plot: posterior corner plot -> {p}")
+        return 0
     path = plot_comparison(store, best=args.best, out=out, data=args.data, select=args.select)
     print(f"lunadyn plot: field histories against the record -> {path}")
     if is_fit_store(store) and "chain" in zarr.open_group(str(store), mode="r"):
@@ -145,6 +189,17 @@ def add_commands(subparsers) -> None:
     _data_args(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_fit)
+
+    p = subparsers.add_parser("infer", help="posterior and evidence of each dynamo hypothesis (resumable)")
+    p.add_argument("spec", metavar="SPEC.toml", help="inference spec (see runs/examples/ce6_hypotheses.toml)")
+    p.add_argument("-o", "--output", metavar="STORE", help="inference store (default ./<spec stem>.zarr)")
+    p.add_argument("--backend", choices=("serial", "dask", "mpi"), default="dask",
+                   help="where the models of each batch are computed (default dask: a local cluster)")
+    p.add_argument("--workers", type=_positive_int, metavar="N", help="dask workers (default: one per core)")
+    p.add_argument("--scheduler", metavar="ADDR", help="a running dask scheduler (e.g. tcp://host:8786)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing store of another spec")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON (no progress lines)")
+    p.set_defaults(func=cmd_infer)
 
     p = subparsers.add_parser("plot", help="field histories of a store's models against the record")
     p.add_argument("store", metavar="STORE", help="a lunadyn run, sweep or fit store")

@@ -169,6 +169,14 @@ def varied_parameters(g) -> dict:
             continue
         a = g[name]
         meanings = a.attrs.get("flag_meanings")
+        if meanings and "flag_masks" in a.attrs:   # a set parameter: bitmask values, names joined by '+'
+            masks = a[:]
+            names = meanings.split()
+            uniq = sorted({int(m) for m in masks})
+            label = {m: "+".join(n for i, n in enumerate(names) if m >> i & 1) or "none" for m in uniq}
+            codes = np.array([uniq.index(int(m)) for m in masks])
+            out[name] = (codes, [label[m] for m in uniq])
+            continue
         out[name] = (a[:], meanings.split() if meanings else None)
     return out
 

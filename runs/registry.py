@@ -30,7 +30,7 @@ SUMMARY_NAMES = tuple(o.name for o in SUMMARY_OUTPUTS + DYNAMO_SUMMARY_OUTPUTS)
 
 
 def _field(p):
-    if p.kind == "category" or p.kind == "int":
+    if p.kind in ("category", "int", "set"):
         return (p.name, np.int64)
     if p.kind == "array":
         return (p.name, np.float64, (p.size,))
@@ -50,6 +50,8 @@ def encode(name, value):
     p = PARAMS[name]
     if p.kind == "category":
         return p.code(value)
+    if p.kind == "set":
+        return value if isinstance(value, (int, np.integer)) else p.mask(value)
     return value
 
 
@@ -58,6 +60,8 @@ def decode(name, value):
     p = PARAMS[name]
     if p.kind == "category":
         return p.choices[int(value)]
+    if p.kind == "set":
+        return p.names(value)
     if p.kind == "int":
         return int(value)
     return value
@@ -84,9 +88,26 @@ def make_records(n: int, values: dict | None = None) -> np.ndarray:
                 rec[p.name] = p.code(v)
             else:
                 rec[p.name] = [p.code(x) for x in v]
+        elif p.kind == "set":
+            rec[p.name] = set_masks(p, v, n)
         else:
             rec[p.name] = v
     return rec
+
+
+def set_masks(p, v, n: int):
+    """Bitmasks of a ``set`` parameter: one value for all records (a sequence of names, or a mask) or one
+    per record (a sequence of n name sequences, or of n masks)."""
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, np.ndarray) and v.dtype.kind in "iu":
+        return v.astype(np.int64)
+    v = list(v)
+    if all(isinstance(x, str) for x in v):
+        return p.mask(v)
+    if len(v) != n:
+        raise ValueError(f"{p.name}: expected one set or {n}, got {len(v)}")
+    return np.array([int(x) if isinstance(x, (int, np.integer)) else p.mask(x) for x in v], dtype=np.int64)
 
 
 def record_to_dict(rec) -> dict:

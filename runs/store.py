@@ -210,6 +210,10 @@ def _coord_values(name: str, values, n: int):
         codes = np.array([p.code(v) if isinstance(v, str) else int(v) for v in values], dtype=np.int8)
         attrs.update(flag_values=list(range(len(p.choices))), flag_meanings=" ".join(p.choices))
         values = codes
+    elif p is not None and p.kind == "set":   # bitmasks (CF flag_masks: bit i = choices[i])
+        masks = np.array([int(v) if isinstance(v, (int, np.integer)) else p.mask(v) for v in values], dtype=np.int8)
+        attrs.update(flag_masks=[1 << i for i in range(len(p.choices))], flag_meanings=" ".join(p.choices))
+        values = masks
     values = np.asarray(values)
     if values.shape != (n,):
         raise ValueError(f"coordinate {name!r} must have shape ({n},), got {values.shape}")

@@ -149,7 +149,7 @@ def _axis(name, spec, where) -> sampling.Axis:
             raise UserError(f"{name} in [vary] of {where}: expected at least one value")
         vals = tuple(validate_value(name, v, f"[vary] of {where}") for v in spec)
         return sampling.Axis(name, values=vals)
-    if p.kind in ("category", "int"):
+    if p.kind in ("category", "int", "set"):
         raise UserError(f"{name} in [vary] of {where}: a {p.kind} parameter is varied by a list of values, "
                         f"e.g. {name} = {list(p.choices[:2]) if p.choices else [1, 2]}")
     if not isinstance(spec, dict):
