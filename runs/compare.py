@@ -41,6 +41,7 @@ from runs.likelihood import (SOURCE_VARIABLES, SOURCES, LikelihoodSettings, log_
                              source_at_ages, source_weights, explaining_source, interp_ages)
 from runs.observations import CHANG_E_IDS, Observations, load_observations
 
+MIN_ESS = 100.0  # below it the sweep posterior is not reported as if resolved
 CE6_AGE_GA = 2.8  # data/README.md: "the posterior weight of each dynamo source at 2.8 Ga"
 READ_ROWS = 16384  # samples read at once (rounded to whole store chunks)
 QUANTILES = (0.025, 0.16, 0.5, 0.84, 0.975)
@@ -241,16 +242,26 @@ def sweep_posterior(g, loglike, age_sources: float = CE6_AGE_GA, min_weight: flo
     significant = np.where(w > min_weight * (w.max() if w.size else 0.0), w, 0.0)
     codes = _sources_at(g, ages, None, age_sources, n, significant)
     mode = int(np.nanargmax(np.where(np.isfinite(ll), ll, -np.inf))) if np.isfinite(ll).any() else None
+    ess = effective_sample_size(w)
+    resolved = ess >= MIN_ESS
     return {
         "n_models": int(n),
         "n_scored": int(np.isfinite(ll).sum()),
-        "ess": effective_sample_size(w),
+        "ess": ess,
+        "min_ess": MIN_ESS,
+        "resolved": bool(resolved),
+        "message": None if resolved else UNRESOLVED.format(ess=ess, n=int(np.isfinite(ll).sum()), min=MIN_ESS),
         "mode": None if mode is None else {"sample": mode, "loglike": _clean(ll[mode]),
                                            "parameters": {k: _param_value(v, c, mode) for k, (v, c) in params.items()}},
-        "marginals": marginals(params, w),
+        "marginals": marginals(params, w) if resolved else None,
         "source_weights_age_Ga": age_sources,
-        "source_weights": None if codes is None else source_weights(codes, significant),
+        "source_weights": None if codes is None or not resolved else source_weights(codes, significant),
     }
+
+
+UNRESOLVED = ("the sweep cannot resolve the posterior (ESS {ess:.1f} of {n} scored models, below {min:g}): "
+              "no intervals or source weights are given; `lunadyn infer SPEC.toml` samples the posterior "
+              "and the evidence of each dynamo hypothesis")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -421,6 +432,8 @@ def source_lines(best: list[dict], obs_ids: list[str]) -> list[str]:
 
 
 def format_posterior(post: dict, indent: str = "  ") -> list[str]:
+    if not post.get("resolved", True):
+        return [f"{indent}posterior over the sweep: {post['message']}"]
     lines = [f"{indent}posterior over the sweep (importance weights from loglike): ESS {post['ess']:.1f} "
              f"of {post['n_scored']} scored"]
     if post.get("mode"):

@@ -710,7 +710,7 @@ def to_arviz(store, hypothesis: str | None = None):
 
     def one(k):
         W = g["weight"][k]
-        n = int(round(min(W.size, max(g["ess_kish"][k], 1.0))))
+        n = int(round(min(W.size, max(float(g["ess_kish"][k]), 1.0))))
         idx = _resample_indices(W, n, 0)
         x = g["samples"][k][idx]
         post = {p: x[None, :, j] for j, p in enumerate(names)}
