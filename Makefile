@@ -17,11 +17,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
-# the main job: a sweep on a local dask cluster, compared with the measured record, and its figure
+# the main job: a sweep on a local dask cluster, compared with the measured record, and its figure; then
+# the evidence of each dynamo hypothesis from a small inference on the same backend (its table is last)
 demo: $(STAMP)
 	$(BIN)/lunadyn sweep runs/examples/demo_sweep.toml -o out/demo.zarr
 	$(BIN)/lunadyn compare out/demo.zarr
 	$(BIN)/lunadyn plot out/demo.zarr --best 20 -o out/demo.png
+	$(BIN)/lunadyn infer runs/examples/demo_infer.toml -o out/demo_infer.zarr > /dev/null
+	$(BIN)/lunadyn plot out/demo_infer.zarr -o out/demo_infer.png
+	$(BIN)/lunadyn infer runs/examples/demo_infer.toml -o out/demo_infer.zarr
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

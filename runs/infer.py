@@ -177,6 +177,11 @@ class InferenceProblem:
         return {"n": int(X.shape[0])}
 
 
+def _warm_worker():
+    from runs.pipeline import warmup
+    return warmup()
+
+
 def _loglike_task(problem, h, U):
     return problem.loglike_chunk(h, U)
 
@@ -206,6 +211,7 @@ class Runner:
 
             self._ctx = client_for(self.workers, self.scheduler, self.cluster)
             self.client = self._ctx.__enter__()
+            self.client.run(_warm_worker)   # load the compiled kernels on every worker before the clock runs
         elif self.backend == "mpi" and self.pool is None:
             raise ValueError("backend mpi needs an MPIPool")
         elif self.backend not in ("serial", "dask", "mpi"):
