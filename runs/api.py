@@ -17,7 +17,8 @@ from runs import status as st
 from runs.config import Scenario, load_scenario, scenario_from_text, scenario_records
 from runs.registry import OUTPUTS, PARAMS, SUMMARIES
 
-__all__ = ["load_scenario", "run", "run_scenario", "result_to_dataset", "summarize", "scenario_spec"]
+__all__ = ["load_scenario", "run", "run_scenario", "result_to_dataset", "summarize", "scenario_spec", "sweep",
+           "infer", "to_arviz"]
 
 
 def scenario_spec(scn: Scenario) -> dict:
@@ -280,3 +281,21 @@ def grid_view(ds):
     if not varied:
         return ds
     return ds.set_index(sample=varied).unstack("sample")
+
+
+def infer(spec, store=None, backend: str = "dask", workers: int | None = None, scheduler: str | None = None,
+          overwrite: bool = False, progress: bool = True) -> dict:
+    """Run an inference spec (path or runs.infer_spec.InferenceSpec) into an inference store: posterior
+    samples and ln Z ± err per dynamo hypothesis, Bayes factors, predictive checks (runs.infer). A store
+    of the same spec resumes from its last finished generation; returns the answer (runs.infer.summarize).
+    """
+    from runs.infer import infer as _infer
+    return _infer(spec, store, backend=backend, workers=workers, scheduler=scheduler, overwrite=overwrite,
+                  progress=progress)
+
+
+def to_arviz(store, hypothesis: str | None = None):
+    """An inference store as ArviZ data (runs.infer.to_arviz): an InferenceData for one hypothesis, or a
+    DataTree with one child per hypothesis."""
+    from runs.infer import to_arviz as _to_arviz
+    return _to_arviz(store, hypothesis)

@@ -601,10 +601,11 @@ class _progress_printer:
         if not self.on:
             return
         last = state.history[-1] if state.history else {}
+        acc = next((x["acceptance"] for x in reversed(state.history) if "acceptance" in x), float("nan"))
         el = time.perf_counter() - self.t0[h]
         rate = self.lik.n_models / el if el > 0 else 0.0
         print(f"  {h} [{path}] gen {state.generation:3d} stage {state.stage} beta {state.beta:.3g} "
-              f"ESS {last.get('ess', 0):.0f} acc {last.get('acceptance', float('nan')):.2f} "
+              f"ESS {last.get('ess', 0):.0f} acceptance {acc:.2f} "
               f"evals {state.n_evaluations} ({rate:.0f} models/s)", file=sys.stderr, flush=True)
 
     def done(self, h, res):
