@@ -1,7 +1,7 @@
 """Inference throughput (issue 11): a fixed small inference on the dask backend against the bare pipeline.
 
 infer_models_per_s: model evaluations per second of the sampling of a fixed inference (three free
-parameters, two hypotheses, 500 chains x 6 states per generation, 0.05 Ga output step, chunks of 125) on
+parameters, two hypotheses, 480 chains x 8 states per generation, 0.05 Ga output step, chunks of 125) on
 a LocalCluster of 2 single-threaded workers, timed from after the workers are up and warm to the end of
 the sampling (the posterior draws' field histories excluded); bare_models_per_s_same_batches: every
 batch that inference evaluated, recorded, computed again through the same worker function
@@ -30,8 +30,8 @@ sigma_bmo = {{}}
 bmo = {{ sources = ["bmo"] }}
 any = {{ sources = ["core", "bmo", "precession"] }}
 [sampler]
-particles = 500
-chain_length = 6
+particles = 480
+chain_length = 8
 [settings]
 output_step = 0.05
 chunk_size = 125

@@ -16,7 +16,7 @@ in order). One generation:
    so far (ln Z of "all records but CE-6" on the way to "all records" costs nothing extra);
 2. resample M ancestors (systematic) and run M random-walk Metropolis chains of P states each under the
    current target (Gaussian steps from the weighted covariance, scaled 2.38/√d and adapted to the
-   acceptance rate); all M·P states are the next population (equal weights). Every Metropolis step is
+   acceptance rate; a step out of the cube is rejected uncomputed); all M·P states are the next population (equal weights). Every Metropolis step is
    one batch of M likelihood evaluations (``loglike(U) -> (ll (n, G), blobs (n, B))``).
 
 The error of ln Z is the single-run estimate of Dau & Chopin (2022, section 4): the N particles of a
@@ -59,14 +59,21 @@ class SMCSettings:
     ess_fraction: the ESS kept by each tempering step (as a fraction of N);
     max_generations: a hard stop (the result is then marked not converged)."""
 
-    particles: int = 1000
-    chain_length: int = 8
-    ess_fraction: float = 0.5
+    particles: int = 800
+    chain_length: int = 10
+    ess_fraction: float = 0.8
     max_generations: int = 500
+    islands: int = 8
+
+    @property
+    def chains(self) -> int:
+        """Chains per island (M / R)."""
+        return max(1, self.particles // self.islands)
 
     @property
     def n(self) -> int:
-        return self.particles * self.chain_length
+        """Particles per island."""
+        return self.chains * self.chain_length
 
 
 @dataclass
@@ -195,13 +202,20 @@ def log_target(state: SMCState, ll: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(out), -np.inf, out)
 
 
-def initial_state(loglike, ndim: int, stages, settings: SMCSettings, seed) -> SMCState:
-    """N = M·P prior draws, evaluated in one batch."""
-    rng = np.random.default_rng(seed)
-    u = rng.random((settings.n, ndim))
-    ll, blobs = loglike(u)
-    return SMCState(u=u, ll=np.asarray(ll, float), blobs=np.asarray(blobs), logw=np.zeros(settings.n),
-                    stages=[list(s) for s in stages], rng=rng.bit_generator.state, n_evaluations=settings.n)
+def initial_states(loglike, ndim: int, stages, settings: SMCSettings, seed) -> list:
+    """R islands of M/R·P prior draws each, evaluated in one batch."""
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    seqs = root.spawn(settings.islands)
+    rngs = [np.random.default_rng(q) for q in seqs]
+    us = [r.random((settings.n, ndim)) for r in rngs]
+    ll, blobs = loglike(np.concatenate(us))
+    ll, blobs = np.asarray(ll, float), np.asarray(blobs)
+    out = []
+    for k, (r, u) in enumerate(zip(rngs, us)):
+        sl = slice(k * settings.n, (k + 1) * settings.n)
+        out.append(SMCState(u=u, ll=ll[sl], blobs=blobs[sl], logw=np.zeros(settings.n),
+                            stages=[list(x) for x in stages], rng=r.bit_generator.state, n_evaluations=settings.n))
+    return out
 
 
 def _next_beta(beta: float, l: np.ndarray, target_ess: float) -> float:
@@ -258,84 +272,98 @@ def _systematic(W: np.ndarray, M: int, rng) -> np.ndarray:
     return np.searchsorted(c, (rng.random() + np.arange(M)) / M)
 
 
-def _move(state: SMCState, loglike, settings: SMCSettings, rng) -> None:
-    """Resample M ancestors and run M Metropolis chains of P states under the current target."""
-    M, P = settings.particles, settings.chain_length
-    W = normalised(state.logw)
-    d = state.u.shape[1]
-    mu = W @ state.u
-    cov = (state.u - mu).T @ ((state.u - mu) * W[:, None])
-    cov = 0.5 * (cov + cov.T) + 1e-12 * np.eye(d)
-    try:
-        chol = np.linalg.cholesky(cov)
-    except np.linalg.LinAlgError:
-        chol = np.diag(np.sqrt(np.maximum(np.diag(cov), 1e-12)))
-    idx = _systematic(W, M, rng)
-    u, ll, blobs = state.u[idx].copy(), state.ll[idx].copy(), state.blobs[idx].copy()
-    lt = log_target(state, ll)
-    us, lls, bs = [u.copy()], [ll.copy()], [blobs.copy()]
-    accepted = proposed = 0
-    step = state.scale * 2.38 / math.sqrt(d)
-    for _ in range(P - 1):
-        prop = u + step * rng.standard_normal((M, d)) @ chol.T
-        inside = np.all((prop >= 0.0) & (prop <= 1.0), axis=1)
-        lp = np.full(M, -np.inf)
-        if inside.any():
-            pll, pb = loglike(prop[inside])
-            state.n_evaluations += int(inside.sum())
-            pll = np.asarray(pll, float)
-            full = np.full((M, ll.shape[1]), -np.inf)
-            full[inside] = pll
-            lp[inside] = log_target(state, pll)
+class _Chains:
+    """The M/R Metropolis chains of one island during a move (module docstring, step 2)."""
+
+    def __init__(self, state: SMCState, settings: SMCSettings, rng):
+        W = normalised(state.logw)
+        d = state.u.shape[1]
+        mu = W @ state.u
+        cov = (state.u - mu).T @ ((state.u - mu) * W[:, None])
+        cov = 0.5 * (cov + cov.T) + 1e-12 * np.eye(d)
+        try:
+            self.chol = np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:
+            self.chol = np.diag(np.sqrt(np.maximum(np.diag(cov), 1e-12)))
+        idx = _systematic(W, settings.chains, rng)
+        self.state, self.rng = state, rng
+        self.u, self.ll, self.blobs = state.u[idx].copy(), state.ll[idx].copy(), state.blobs[idx].copy()
+        self.lt = log_target(state, self.ll)
+        self.us, self.lls, self.bs = [self.u.copy()], [self.ll.copy()], [self.blobs.copy()]
+        self.step = state.scale * 2.38 / math.sqrt(d)
+        self.accepted = self.proposed = 0
+
+    def propose(self) -> np.ndarray:
+        m, d = self.u.shape
+        self.prop = self.u + self.step * self.rng.standard_normal((m, d)) @ self.chol.T
+        # a proposal outside the prior box has target 0: rejected without computing it (folding it back
+        # by reflection would not be a symmetric proposal for correlated steps)
+        self.inside = np.all((self.prop >= 0.0) & (self.prop <= 1.0), axis=1)
+        return self.prop[self.inside]
+
+    def accept(self, pll_in, pb_in) -> None:
+        m = self.u.shape[0]
+        pll = np.full((m, self.ll.shape[1]), -np.inf)
+        pb = np.full((m,) + self.blobs.shape[1:], np.nan)
+        pll[self.inside], pb[self.inside] = np.asarray(pll_in, float), pb_in
+        lp = log_target(self.state, pll)
+        self.state.n_evaluations += int(self.inside.sum())
+        log_a = lp - self.lt   # the resampled particles have finite targets (weight > 0); lp may be -inf
+        acc = np.log(self.rng.random(lp.size)) < log_a
+        self.u[acc], self.ll[acc], self.blobs[acc], self.lt[acc] = self.prop[acc], pll[acc], pb[acc], lp[acc]
+        self.accepted += int(acc.sum())
+        self.proposed += lp.size
+        self.us.append(self.u.copy())
+        self.lls.append(self.ll.copy())
+        self.bs.append(self.blobs.copy())
+
+    def finish(self) -> None:
+        st = self.state
+        rate = self.accepted / self.proposed if self.proposed else 0.0
+        st.history[-1]["acceptance"] = rate
+        st.scale = float(np.clip(st.scale * math.exp(2.0 * (rate - TARGET_ACCEPTANCE)), SCALE_MIN, SCALE_MAX))
+        st.u, st.ll, st.blobs = np.concatenate(self.us), np.concatenate(self.lls), np.concatenate(self.bs)
+        st.logw = np.zeros(st.u.shape[0])
+
+
+def step(states, loglike, settings: SMCSettings) -> list:
+    """One generation of every unfinished island (module docstring): the pending moves, in lockstep
+    (each Metropolis step of all islands is one batch), then a reweight."""
+    active = [s for s in states if not s.finished]
+    if not active:
+        return states
+    rngs = []
+    for s in active:
+        r = np.random.default_rng()
+        r.bit_generator.state = s.rng
+        rngs.append(r)
+    moving = [_Chains(s, settings, r) for s, r in zip(active, rngs) if s.pending_move]
+    for _ in range(settings.chain_length - 1) if moving else ():
+        props = [c.propose() for c in moving]
+        batch = np.concatenate(props)
+        if batch.shape[0]:
+            ll, blobs = loglike(batch)
+            ll, blobs = np.asarray(ll, float), np.asarray(blobs)
         else:
-            full = None
-        log_a = lp - lt   # the resampled particles have finite targets (weight > 0); lp may be -inf
-        acc = np.log(rng.random(M)) < log_a
-        if acc.any():
-            u[acc] = prop[acc]
-            ll[acc] = full[acc]
-            blobs[acc] = _blob_rows(pb, inside, acc, blobs)
-            lt[acc] = lp[acc]
-        accepted += int(acc.sum())
-        proposed += M
-        us.append(u.copy())
-        lls.append(ll.copy())
-        bs.append(blobs.copy())
-    rate = accepted / proposed if proposed else 0.0
-    state.history[-1]["acceptance"] = rate
-    state.scale = float(np.clip(state.scale * math.exp(2.0 * (rate - TARGET_ACCEPTANCE)), SCALE_MIN, SCALE_MAX))
-    state.u = np.concatenate(us)
-    state.ll = np.concatenate(lls)
-    state.blobs = np.concatenate(bs)
-    state.logw = np.zeros(state.u.shape[0])
-
-
-def _blob_rows(pb, inside, acc, blobs):
-    """Blob rows of the accepted proposals (pb holds the rows of the proposals inside the cube)."""
-    full = np.empty_like(blobs)
-    full[inside] = pb
-    return full[acc]
-
-
-def step(state: SMCState, loglike, settings: SMCSettings) -> SMCState:
-    """One generation (module docstring): the pending move, then a reweight."""
-    if state.finished:
-        return state
-    rng = np.random.default_rng()
-    rng.bit_generator.state = state.rng
-    if state.pending_move:
-        _move(state, loglike, settings, rng)
-        if state.beta >= 1.0:
-            state.stage += 1
-            state.beta = 0.0
-    state.generation += 1
-    _reweight(state, settings)
-    if not state.finished and state.generation >= settings.max_generations:
-        state.finished = True
-        state.converged = False
-    state.pending_move = not state.finished
-    state.rng = rng.bit_generator.state
-    return state
+            ll, blobs = np.zeros((0, moving[0].ll.shape[1])), np.zeros((0,) + moving[0].blobs.shape[1:])
+        lo = 0
+        for c, p in zip(moving, props):
+            c.accept(ll[lo: lo + p.shape[0]], blobs[lo: lo + p.shape[0]])
+            lo += p.shape[0]
+    for c in moving:
+        c.finish()
+    for s, r in zip(active, rngs):
+        if s.pending_move and s.beta >= 1.0:
+            s.stage += 1
+            s.beta = 0.0
+        s.generation += 1
+        _reweight(s, settings)
+        if not s.finished and s.generation >= settings.max_generations:
+            s.finished = True
+            s.converged = False
+        s.pending_move = not s.finished
+        s.rng = r.bit_generator.state
+    return states
 
 
 def fork(state: SMCState, stages, seed) -> SMCState:
@@ -350,26 +378,72 @@ def fork(state: SMCState, stages, seed) -> SMCState:
     return new
 
 
-def run(state: SMCState, loglike, settings: SMCSettings, on_generation=None) -> SMCState:
-    """Generations until the last stage reaches β = 1 (or max_generations)."""
-    while not state.finished:
-        step(state, loglike, settings)
+def run(states, loglike, settings: SMCSettings, on_generation=None) -> list:
+    """Generations until every island's last stage reaches β = 1 (or max_generations)."""
+    while not all(s.finished for s in states):
+        step(states, loglike, settings)
         if on_generation is not None:
-            on_generation(state)
-    return state
+            on_generation(states)
+    return states
 
 
-def summary(state: SMCState, settings: SMCSettings) -> dict:
-    """ln Z ± err, the stage evidences, the posterior weights and ESS of a finished state."""
-    W = normalised(state.logw)
+def combine_ln_z(lz, var, lz_ref=None, var_ref=None):
+    """ln Z of R islands combined (Z = mean of the islands' Z: unbiased) and its error: the spread
+    between islands (relative variance of the mean, R − 1 degrees of freedom) plus the islands' own
+    single-run estimates (a conservative sum: the spread of a few islands alone underestimates a skewed
+    Z; on the toy Gaussians of tests/test_infer.py the sum covers the true error). With ``lz_ref`` (the same islands' ln Z of a nested evidence, e.g. all but
+    CE-6), the log ratio ln Z − ln Z_ref and its error (var − var_ref: the increments of one path)."""
+    lz, var = np.asarray(lz, float), np.asarray(var, float)
+    R = lz.size
+    if not np.isfinite(lz).any():
+        return -math.inf, math.nan
+    ln_z = log_mean_exp(lz)
+    a = np.exp(lz - ln_z)
+    if lz_ref is None:
+        between = float(np.var(a, ddof=1) / R) if R > 1 else 0.0
+        within = float(np.sum((a / R) ** 2 * var))
+        return ln_z, math.sqrt(between + within)
+    lz_ref, var_ref = np.asarray(lz_ref, float), np.asarray(var_ref, float)
+    ln_ref = log_mean_exp(lz_ref)
+    b = np.exp(lz_ref - ln_ref)
+    between = float(np.var(a - b, ddof=1) / R) if R > 1 else 0.0
+    within = float(np.sum((a / R) ** 2 * np.maximum(var - var_ref, 0.0)))
+    return ln_z - ln_ref, math.sqrt(between + within)
+
+
+def summary(states, settings: SMCSettings) -> dict:
+    """ln Z ± err of R finished islands, the stage evidences, the combined posterior weights and ESS."""
+    lz = np.array([s.ln_z for s in states])
+    var = np.array([s.var_ln_z for s in states])
+    ln_z, err = combine_ln_z(lz, var)
+    R = len(states)
+    with np.errstate(invalid="ignore"):
+        a = np.exp(lz - ln_z) if np.isfinite(ln_z) else np.full(R, 1.0)
+    a = np.where(np.isfinite(a), a, 0.0)
+    W = np.concatenate([(a[k] / max(a.sum(), 1e-300)) * normalised(s.logw) for k, s in enumerate(states)])
+    n_stages = min(len(s.stage_ends) for s in states)
+    stage_ends = []
+    for k in range(n_stages):
+        lzk = [s.stage_ends[k]["ln_z"] for s in states]
+        vk = [s.stage_ends[k]["var_ln_z"] for s in states]
+        z, e = combine_ln_z(lzk, vk)
+        stage_ends.append({"stage": states[0].stage_ends[k]["stage"], "ln_z": z, "ln_z_err": e,
+                           "islands_ln_z": lzk, "islands_var_ln_z": vk,
+                           "generation": max(s.stage_ends[k]["generation"] for s in states)})
+    wr = a / max(a.sum(), 1e-300)
+    ess_r = np.array([chain_ess(s.u, normalised(s.logw), settings.chain_length) if np.isfinite(s.ln_z) else 0.0
+                      for s in states])
+    with np.errstate(divide="ignore"):
+        ess = float(1.0 / np.sum(np.where(wr > 0, wr ** 2 / np.maximum(ess_r, 1e-300), 0.0))) if wr.sum() > 0 else 0.0
+        kish = kish_ess(np.log(W))
     return {
-        "ln_z": float(state.ln_z),
-        "ln_z_err": float(math.sqrt(state.var_ln_z)),
-        "stage_ends": [dict(s, ln_z_err=math.sqrt(s["var_ln_z"])) for s in state.stage_ends],
+        "ln_z": float(ln_z), "ln_z_err": float(err), "islands_ln_z": lz.tolist(),
+        "stage_ends": stage_ends,
         "weights": W,
-        "ess_kish": kish_ess(state.logw),
-        "ess": chain_ess(state.u, W, settings.chain_length) if np.isfinite(state.ln_z) else 0.0,
-        "n_evaluations": int(state.n_evaluations),
-        "n_generations": int(state.generation),
-        "converged": bool(state.converged),
+        "u": np.concatenate([s.u for s in states]), "ll": np.concatenate([s.ll for s in states]),
+        "blobs": np.concatenate([s.blobs for s in states]),
+        "ess_kish": kish, "ess": min(ess, kish),
+        "n_evaluations": int(sum(s.n_evaluations for s in states)),
+        "n_generations": int(max(s.generation for s in states)),
+        "converged": bool(all(s.converged for s in states)),
     }

@@ -278,44 +278,48 @@ def run_hypothesis(group_names, ndim, loglike, settings: ev.SMCSettings, seed, s
     """Posterior and evidences of one hypothesis (module docstring), resumable from ``state_dir``.
 
     group_names: the likelihood groups in tempering order (``rest`` first, then ``CE-5``, ``CE-6`` when
-    present); loglike(U) -> (ll (n, G), blobs (n, B)). Returns the summaries of paths A and B.
+    present); loglike(U) -> (ll (n, G), blobs (n, B)). Returns the combined summaries of paths A and B.
     """
     names = list(group_names)
     stages_a = [[g] for g in range(len(names))]
     fork_b = "CE-5" in names and "CE-6" in names and names[0] == "rest"
-    paths = {"A": None, "B": None}
     files = {k: state_dir / f"{label}.{k}.pkl" for k in ("A", "B", "snap", "result")} if state_dir else {}
     if state_dir and files["result"].exists():
         return _load(files["result"])
 
-    def checkpoint(key, state):
+    def checkpoint(key, obj):
         if state_dir:
-            _save(state, files[key])
+            _save(obj, files[key])
 
-    # path A: rest -> CE-5 -> CE-6
-    state = _load(files["A"]) if state_dir and files["A"].exists() else None
-    if state is None:
-        state = ev.initial_state(loglike, ndim, stages_a, settings, hypothesis_seed(seed[0], seed[1], 0))
-        checkpoint("A", state)
-    snap = _load(files["snap"]) if state_dir and files["snap"].exists() else None
-    while not state.finished:
-        ev.step(state, loglike, settings)
-        if fork_b and snap is None and state.stage == 0 and state.beta >= 1.0:
-            snap = state.copy()
-            checkpoint("snap", snap)
-        checkpoint("A", state)
+    def load(key):
+        return _load(files[key]) if state_dir and files[key].exists() else None
+
+    # path A: rest -> CE-5 -> CE-6, R islands in lockstep
+    islands = load("A")
+    if islands is None:
+        islands = ev.initial_states(loglike, ndim, stages_a, settings, hypothesis_seed(seed[0], seed[1], 0))
+        checkpoint("A", islands)
+    snaps = load("snap") or [None] * len(islands)
+    while not all(s.finished for s in islands):
+        ev.step(islands, loglike, settings)
+        if fork_b:
+            for k, s in enumerate(islands):
+                if snaps[k] is None and s.stage_ends and s.stage_ends[0]["stage"] == 0 and s.converged \
+                        and (s.stage > 0 or s.beta >= 1.0) and s.generation == s.stage_ends[0]["generation"]:
+                    snaps[k] = s.copy()
+            checkpoint("snap", snaps)
+        checkpoint("A", islands)
         if progress:
-            progress(label, "A", state)
-    paths["A"] = state
-    # path B: rest -> CE-6 (forked at the end of the rest stage)
-    if fork_b:
-        b = _load(files["B"]) if state_dir and files["B"].exists() else None
+            progress(label, "A", islands)
+    paths = {"A": islands, "B": None}
+    # path B: rest -> CE-6, forked from each island at the end of its rest stage
+    if fork_b and all(x is not None for x in snaps):
+        b = load("B")
         if b is None:
-            if snap is None:
-                raise RuntimeError("path B needs the state at the end of the rest stage")
-            b = ev.fork(snap, [[0], [names.index("CE-6")]], hypothesis_seed(seed[0], seed[1], 1))
+            b = [ev.fork(x, [[0], [names.index("CE-6")]], hypothesis_seed(seed[0], seed[1], 100 + k))
+                 for k, x in enumerate(snaps)]
             checkpoint("B", b)
-        while not b.finished:
+        while not all(s.finished for s in b):
             ev.step(b, loglike, settings)
             checkpoint("B", b)
             if progress:
@@ -332,30 +336,38 @@ def run_hypothesis(group_names, ndim, loglike, settings: ev.SMCSettings, seed, s
 def _hypothesis_result(names, paths, settings) -> dict:
     a = paths["A"]
     sa = ev.summary(a, settings)
-    ends = {names[e["stage"]] if e["stage"] < len(names) else str(e["stage"]): e for e in sa["stage_ends"]}
-    out = {**{k: v for k, v in sa.items() if k != "stage_ends"}, "u": a.u, "ll": a.ll, "blobs": a.blobs,
-           "history_A": a.history, "stage_ends_A": sa["stage_ends"], "converged": sa["converged"]}
+    out = {**{k: v for k, v in sa.items() if k != "stage_ends"}, "stage_ends_A": sa["stage_ends"],
+           "history_A": [s.history for s in a]}
     nan = float("nan")
     out.update(ln_z_without_ce6=nan, ln_z_without_ce6_err=nan, ln_p_ce6=nan, ln_p_ce6_err=nan,
                ln_z_without_ce5=nan, ln_z_without_ce5_err=nan, ln_p_ce5=nan, ln_p_ce5_err=nan)
-    last = sa["stage_ends"][-1] if sa["stage_ends"] else None
-    if a.converged and last is not None and "CE-6" in names and len(sa["stage_ends"]) == len(names):
-        prev = sa["stage_ends"][-2] if len(sa["stage_ends"]) > 1 else {"ln_z": 0.0, "var_ln_z": 0.0}
-        out["ln_z_without_ce6"], out["ln_z_without_ce6_err"] = prev["ln_z"], math.sqrt(prev["var_ln_z"])
-        out["ln_p_ce6"] = last["ln_z"] - prev["ln_z"]
-        out["ln_p_ce6_err"] = math.sqrt(max(last["var_ln_z"] - prev["var_ln_z"], 0.0))
+    ends = sa["stage_ends"]
+    complete = sa["converged"] and len(ends) == len(names)
+    if complete and names[-1] == "CE-6" and len(ends) >= 1:
+        last = ends[-1]
+        if len(ends) > 1:
+            prev = ends[-2]
+            out["ln_z_without_ce6"], out["ln_z_without_ce6_err"] = prev["ln_z"], prev["ln_z_err"]
+            out["ln_p_ce6"], out["ln_p_ce6_err"] = ev.combine_ln_z(last["islands_ln_z"], last["islands_var_ln_z"],
+                                                                   prev["islands_ln_z"], prev["islands_var_ln_z"])
+        else:
+            out["ln_z_without_ce6"], out["ln_z_without_ce6_err"] = 0.0, 0.0
+            out["ln_p_ce6"], out["ln_p_ce6_err"] = last["ln_z"], last["ln_z_err"]
     b = paths["B"]
-    if b is not None and a.converged and b.converged and b.stage_ends:
+    if b is not None and complete:
         sb = ev.summary(b, settings)
-        rest = sa["stage_ends"][0]
-        end_b = sb["stage_ends"][-1]
-        out["ln_z_without_ce5"], out["ln_z_without_ce5_err"] = end_b["ln_z"], math.sqrt(end_b["var_ln_z"])
-        out["ln_p_ce5"] = last["ln_z"] - end_b["ln_z"]
-        out["ln_p_ce5_err"] = math.sqrt(max(last["var_ln_z"] - rest["var_ln_z"], 0.0)
-                                        + max(end_b["var_ln_z"] - rest["var_ln_z"], 0.0))
-        out["n_evaluations"] += int(b.n_evaluations - b.fork_evaluations)
-        out["n_generations"] += int(b.generation - b.fork_generation)
-        out["history_B"] = b.history
+        if sb["converged"] and sb["stage_ends"]:
+            last, end_b, rest = ends[-1], sb["stage_ends"][-1], ends[0]
+            out["ln_z_without_ce5"], out["ln_z_without_ce5_err"] = end_b["ln_z"], end_b["ln_z_err"]
+            # ln Z(all) - ln Z(all but CE-5): two paths sharing the rest stage (its error cancels within islands)
+            za, zb = np.array(last["islands_ln_z"]), np.array(end_b["islands_ln_z"])
+            va = np.array(last["islands_var_ln_z"]) - np.array(rest["islands_var_ln_z"])
+            vb = np.array(end_b["islands_var_ln_z"]) - np.array(rest["islands_var_ln_z"])
+            d, e = ev.combine_ln_z(za, np.maximum(va, 0) + np.maximum(vb, 0), zb, np.zeros_like(vb))
+            out["ln_p_ce5"], out["ln_p_ce5_err"] = d, e
+            out["n_evaluations"] += int(sum(s.n_evaluations - s.fork_evaluations for s in b))
+            out["n_generations"] += int(max(s.generation - s.fork_generation for s in b))
+            out["history_B"] = [s.history for s in b]
     return out
 
 
@@ -565,7 +577,7 @@ def infer(spec, store=None, backend: str = "serial", workers: int | None = None,
     problem = InferenceProblem(spec)
     settings = ev.SMCSettings(particles=spec.sampler["particles"], chain_length=spec.sampler["chain_length"],
                               ess_fraction=spec.sampler["ess_fraction"],
-                              max_generations=spec.sampler["max_generations"])
+                              max_generations=spec.sampler["max_generations"], islands=spec.sampler["islands"])
     from runs.pipeline import warmup
     warmup()
     t_start = time.perf_counter()
@@ -597,16 +609,17 @@ class _progress_printer:
         self.t0[h] = time.perf_counter()
         self.lik = lik
 
-    def __call__(self, h, path, state):
+    def __call__(self, h, path, islands):
         if not self.on:
             return
+        state = max(islands, key=lambda s: s.generation)
         last = state.history[-1] if state.history else {}
         acc = next((x["acceptance"] for x in reversed(state.history) if "acceptance" in x), float("nan"))
         el = time.perf_counter() - self.t0[h]
         rate = self.lik.n_models / el if el > 0 else 0.0
         print(f"  {h} [{path}] gen {state.generation:3d} stage {state.stage} beta {state.beta:.3g} "
               f"ESS {last.get('ess', 0):.0f} acceptance {acc:.2f} "
-              f"evals {state.n_evaluations} ({rate:.0f} models/s)", file=sys.stderr, flush=True)
+              f"evals {sum(s.n_evaluations for s in islands)} ({rate:.0f} models/s), {len(islands)} islands", file=sys.stderr, flush=True)
 
     def done(self, h, res):
         if self.on:

@@ -12,10 +12,11 @@
     bmo_ml = { sources = ["bmo"], law = "ml" }
     [observations]                       # the record selection and likelihood settings, as in sweep specs
     [sampler]                            # method = "smc" (waste-free adaptive tempering, runs.evidence)
-    particles = 1000                     #   M: chains per generation = models per batch
-    chain_length = 8                     #   P: states per chain (N = M·P particles)
-    ess_fraction = 0.5                   #   ESS kept by each tempering step
+    particles = 800                      #   M: chains per generation = models per batch
+    chain_length = 10                    #   P: states per chain (M·P particles per generation)
+    ess_fraction = 0.8                   #   ESS kept by each tempering step
     max_generations = 500
+    islands = 8                          #   independent populations in lockstep (their spread: the error)
     [settings]                           # start_age, output_step (default 0.05 Ga), rtol, max_steps, chunk_size
     [cluster]                            # where it runs (as in sweep specs; not part of the hash)
 
@@ -37,7 +38,7 @@ from runs.store import spec_hash
 
 SECTIONS = ("title", "description", "base", "seed", "parameters", "free", "hypotheses", "observations",
             "sampler", "settings", "cluster")
-SAMPLER_KEYS = ("method", "particles", "chain_length", "ess_fraction", "max_generations")
+SAMPLER_KEYS = ("method", "particles", "chain_length", "ess_fraction", "max_generations", "islands")
 METHODS = ("smc",)
 DEFAULT_HYPOTHESES = {"core": {"sources": ["core"]}, "bmo": {"sources": ["bmo"]},
                       "precession": {"sources": ["precession"]},
@@ -167,10 +168,14 @@ def _sampler(table, where) -> dict:
     if method not in METHODS:
         raise UserError(f"method in [sampler] of {where}: expected one of {', '.join(METHODS)}, got {method!r}")
     out = {"method": method,
-           "particles": _int(table.get("particles", 1000), "particles", where, 10),
-           "chain_length": _int(table.get("chain_length", 8), "chain_length", where, 2),
-           "max_generations": _int(table.get("max_generations", 500), "max_generations", where, 1)}
-    ess = table.get("ess_fraction", 0.5)
+           "particles": _int(table.get("particles", 800), "particles", where, 10),
+           "chain_length": _int(table.get("chain_length", 10), "chain_length", where, 2),
+           "max_generations": _int(table.get("max_generations", 500), "max_generations", where, 1),
+           "islands": _int(table.get("islands", 8), "islands", where, 1)}
+    if out["particles"] % out["islands"] or out["particles"] // out["islands"] < 5:
+        raise UserError(f"particles in [sampler] of {where}: expected a multiple of islands ({out['islands']}) "
+                        f"with at least 5 chains per island, got {out['particles']}")
+    ess = table.get("ess_fraction", 0.8)
     if not isinstance(ess, (int, float)) or isinstance(ess, bool) or not 0.0 < ess < 1.0:
         raise UserError(f"ess_fraction in [sampler] of {where}: expected a number in (0, 1), got {ess!r}")
     out["ess_fraction"] = float(ess)
