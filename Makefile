@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EXTRAS := mpi,cluster,fit,inference,test
 
-.PHONY: demo test bench warmup clean install
+.PHONY: demo test bench warmup clean install lint-imports
 
 install: $(STAMP)
 
@@ -27,16 +27,23 @@ demo: $(STAMP)
 	$(BIN)/lunadyn plot out/demo_infer.zarr -o out/demo_infer.png
 	$(BIN)/lunadyn infer runs/examples/demo_infer.toml -o out/demo_infer.zarr
 
+# the import-linter layering contracts first (a wrong import fails here), then the suite; pytest runs
+# as its own script so the repository root is not on sys.path (the tests use the installed package)
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python tests/importlint.py
+	$(BIN)/pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+lint-imports: $(STAMP)
+	$(BIN)/python tests/importlint.py
 
 warmup: $(STAMP)
 	$(BIN)/lunadyn warmup
 
 # Outputs and caches (Numba's on-disk cache lives in __pycache__); keeps .venv.
+# (Numba's on-disk cache lives in thermal/__pycache__/numba-<source hash>, see thermal/jit_cache.py)
 clean:
 	rm -rf out build .pytest_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print -exec rm -rf {} +

@@ -25,8 +25,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 BIN = Path(sys.executable).parent
 
 N_LHS = 5000            # x 2 laws = 10000 models
@@ -50,8 +48,8 @@ chunk_size = 256
 BARE = r"""
 import json, os, sys, time
 from pathlib import Path
-from runs.sweep import load_spec
-from runs import pipeline
+from lunadyn.runs.spec.sweep import load_spec
+from lunadyn.runs.compute import pipeline
 spec = load_spec(sys.argv[1]); k, n = int(sys.argv[2]), int(sys.argv[3]); bar = Path(sys.argv[4])
 pipeline.warmup()
 (bar / f"ready{k}").touch()
@@ -82,7 +80,7 @@ def bare_rate(spec: Path, n: int, work: Path) -> float:
 def mpi_rate(spec: Path, n: int, work: Path) -> tuple[float, float]:
     """(models/s the MPI backend reports, seconds outside its clock: launch, imports, cache loads)."""
     t = time.perf_counter()
-    proc = subprocess.run([str(BIN / "mpiexec"), "-n", str(n), sys.executable, "-m", "runs", "sweep", str(spec),
+    proc = subprocess.run([str(BIN / "mpiexec"), "-n", str(n), sys.executable, "-m", "lunadyn", "sweep", str(spec),
                            "-o", str(work / f"mpi{n}.zarr"), "--backend", "mpi", "--json"],
                           capture_output=True, text=True, env=env1(), timeout=600)
     wall = time.perf_counter() - t
@@ -93,7 +91,7 @@ def mpi_rate(spec: Path, n: int, work: Path) -> tuple[float, float]:
 
 
 def serial_rate(spec: Path, work: Path) -> float:
-    proc = subprocess.run([sys.executable, "-m", "runs", "sweep", str(spec), "-o", str(work / "serial.zarr"),
+    proc = subprocess.run([sys.executable, "-m", "lunadyn", "sweep", str(spec), "-o", str(work / "serial.zarr"),
                            "--backend", "serial", "--json"], capture_output=True, text=True, env=env1(), timeout=600)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr)
@@ -105,7 +103,8 @@ def dask_rate(spec: Path, n: int, work: Path) -> tuple[float, float]:
     """(models/s the dask backend reports on a warm LocalCluster of n workers, cluster start-up seconds)."""
     from distributed import Client, LocalCluster
 
-    from runs import api, pipeline
+    from lunadyn.runs import api
+    from lunadyn.runs.compute import pipeline
 
     old = os.environ.get("NUMBA_NUM_THREADS")
     os.environ["NUMBA_NUM_THREADS"] = "1"
@@ -130,8 +129,8 @@ def dask_rate(spec: Path, n: int, work: Path) -> tuple[float, float]:
 
 
 def run() -> dict:
-    from runs.pipeline import warmup
-    from runs.sweep import load_spec
+    from lunadyn.runs.compute.pipeline import warmup
+    from lunadyn.runs.spec.sweep import load_spec
 
     warmup()
     load0 = os.getloadavg()[0]

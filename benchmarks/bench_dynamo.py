@@ -9,11 +9,11 @@ import numpy as np
 
 from bench_kernel import thermal_buffers
 
-from dynamo import stage
-from runs import registry
-from runs.pipeline import output_ages, warmup
-from thermal import diagnostics, kernel
-from thermal.layout import N_SUMMARY
+from lunadyn.dynamo import stage
+from lunadyn.runs import registry
+from lunadyn.runs.compute.pipeline import output_ages, warmup
+from lunadyn.thermal import diagnostics, kernel
+from lunadyn.thermal.layout import N_SUMMARY
 
 
 def run(n=4000, repeats=3):

@@ -19,15 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from runs.pipeline import output_ages, warmup  # noqa: E402
+from lunadyn.runs.compute.pipeline import output_ages, warmup  # noqa: E402
 
 
 def bench_mcmc(walkers=16, steps=100, seed=0, repeats=3) -> float:
     """Best of ``repeats`` fits, after a short one that imports emcee/scipy and builds the caches."""
-    from runs.config import scenario_from_text
-    from runs.fit import fit
+    from lunadyn.runs.spec.config import scenario_from_text
+    from lunadyn.runs.inference.fit import fit
 
     scn = scenario_from_text("", "<bench>")
     free = ["sulfur_core", "f_hpe_basal"]
@@ -41,7 +40,7 @@ def bench_mcmc(walkers=16, steps=100, seed=0, repeats=3) -> float:
 
 
 def build_store(path, n=100_000, chunk=10_000, seed=0):
-    from runs.store import create_store, write_chunk
+    from lunadyn.runs.io.store import create_store, write_chunk
 
     ages = output_ages(4.5, 0.05)
     rng = np.random.default_rng(seed)
@@ -60,7 +59,7 @@ def build_store(path, n=100_000, chunk=10_000, seed=0):
 
 
 def bench_compare(n=100_000) -> float:
-    from runs.compare import compare_store
+    from lunadyn.runs.inference.compare import compare_store
 
     d = Path(tempfile.mkdtemp(prefix="lunadyn_bench_"))
     try:

@@ -8,16 +8,12 @@ batch that inference evaluated, recorded, computed again through the same worker
 (``InferenceProblem.loglike_chunk``: runs.pipeline.compute and the likelihood) in this process on the
 same cores (Numba threads), no scheduler, no sampler; infer_overhead = 1 - their ratio (goal <= 0.2).
 """
-import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numba
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 SPEC = """title = "bench: inference"
 base = "{base}"
@@ -39,9 +35,9 @@ chunk_size = 125
 
 
 def run(workers=2):
-    import runs.infer as inf
-    from runs.infer_spec import spec_from_text
-    from runs.pipeline import warmup
+    import lunadyn.runs.inference.infer as inf
+    from lunadyn.runs.compute.pipeline import warmup
+    from lunadyn.runs.spec.inference import spec_from_text
 
     warmup()
     base = Path(__file__).resolve().parents[1] / "runs" / "examples" / "moon_default.toml"

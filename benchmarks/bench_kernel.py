@@ -9,11 +9,11 @@ import time
 import numba
 import numpy as np
 
-from runs.pipeline import output_ages, warmup
-from runs.registry import make_records
-from thermal import diagnostics, kernel
-from thermal.layout import N_DIAG, N_STATE, N_SUMMARY
-from thermal.reference import integrate_reference
+from lunadyn.runs.compute.pipeline import output_ages, warmup
+from lunadyn.runs.registry import make_records
+from lunadyn.thermal import diagnostics, kernel
+from lunadyn.thermal.layout import N_DIAG, N_STATE, N_SUMMARY
+from lunadyn.thermal.reference import integrate_reference
 
 
 def thermal_buffers(n, ages):

@@ -15,9 +15,9 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from runs import api
-from runs.pipeline import compute, warmup
-from runs.sweep import spec_from_text
+from lunadyn.runs import api
+from lunadyn.runs.compute.pipeline import compute, warmup
+from lunadyn.runs.spec.sweep import spec_from_text
 
 SPEC = """
 title = "bench: 100k models"

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 @contextmanager
 def client_for(workers: int | None = None, scheduler: str | None = None, cluster=None):
     """A distributed.Client: on ``cluster``, at ``scheduler``, or on a LocalCluster started for the run."""
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster  # imported only where a cluster is used
 
     if cluster is not None:
         client = Client(cluster)
@@ -51,37 +51,77 @@ def client_for(workers: int | None = None, scheduler: str | None = None, cluster
         lc.close()
 
 
-def map_items(client, fn, items, retries=3) -> list:
-    """fn(item) for every item on the workers of a running client; the results in the items' order.
+class DaskBackend:
+    """dask.distributed backend of the protocol in ``cluster.backends``: chunk indices as tasks.
 
-    For callers that map many small batches (inference: one batch per sampler step) on one client;
-    items and results should be small (parameter vectors in, a few numbers per model out).
+    options: ``workers`` (LocalCluster size, default one per core), ``scheduler`` (address of a running
+    scheduler) or ``cluster`` (a distributed cluster object, e.g. from ``cluster.jobqueue``); ``retries``
+    for a chunk whose task raised.
     """
-    futures = client.map(fn, list(items), pure=False, retries=retries)
-    try:
-        return client.gather(futures)
-    except KeyboardInterrupt:
-        client.cancel(futures)
-        raise
 
+    name = "dask"
+    is_root = True
 
-def map_chunks(fn, todo, on_report=None, workers=None, scheduler=None, cluster=None, retries=3):
-    """Run fn(i) for every i in ``todo`` on dask workers; returns the reports (in completion order).
+    def __init__(self, workers: int | None = None, scheduler: str | None = None, cluster=None, retries: int = 3):
+        self.workers, self.scheduler, self.cluster, self.retries = workers, scheduler, cluster, retries
+        self._session = None
+        self._client = None
 
-    On KeyboardInterrupt the pending tasks are cancelled; chunks already written stay done.
-    """
-    from distributed import as_completed
+    def __enter__(self):
+        return self
 
-    reports = []
-    with client_for(workers, scheduler, cluster) as client:
-        futures = client.map(fn, list(todo), pure=False, retries=retries)
+    def __exit__(self, *exc):
+        if self._session is not None:
+            self._session.__exit__(*exc)
+            self._session = self._client = None
+        return False
+
+    def client(self):
+        """The client of this ``with`` block, started on first use and kept until it ends (for callers
+        that map many small batches: the inference driver, one batch per sampler step)."""
+        if self._client is None:
+            self._session = client_for(self.workers, self.scheduler, self.cluster)
+            self._client = self._session.__enter__()
+        return self._client
+
+    def each(self, fn):
+        """fn() once on every worker process (e.g. loading the compiled kernels before a clock starts)."""
+        return list(self.client().run(fn).values())
+
+    def map_items(self, fn, items) -> list:
+        """fn(item) for every item on the workers; the results in the items' order. Items and results
+        are small (parameter vectors in, a few numbers per model out)."""
+        client = self.client()
+        futures = client.map(fn, list(items), pure=False, retries=self.retries)
         try:
-            for fut in as_completed(futures):
-                rep = fut.result()
-                reports.append(rep)
-                if on_report is not None:
-                    on_report(rep)
+            return client.gather(futures)
         except KeyboardInterrupt:
             client.cancel(futures)
             raise
-    return reports
+
+    def once(self, fn):
+        return fn()
+
+    def map(self, fn, todo, on_report=None) -> list:
+        """fn(i) for every i in ``todo`` on dask workers; the reports in completion order.
+
+        The client (and a LocalCluster) is started only when there is work. On KeyboardInterrupt the
+        pending tasks are cancelled; chunks already written stay done.
+        """
+        if not todo:
+            return []
+        from distributed import as_completed  # distributed is imported only where a cluster is used
+
+        reports = []
+        with client_for(self.workers, self.scheduler, self.cluster) as client:
+            futures = client.map(fn, list(todo), pure=False, retries=self.retries)
+            try:
+                for fut in as_completed(futures):
+                    rep = fut.result()
+                    reports.append(rep)
+                    if on_report is not None:
+                        on_report(rep)
+            except KeyboardInterrupt:
+                client.cancel(futures)
+                raise
+        return reports

@@ -29,7 +29,8 @@ import os
 import re
 import sys
 
-from runs.errors import UserError
+from .errors import ClusterError
+import difflib
 
 KINDS = ("slurm", "pbs")
 KEYS = ("kind", "queue", "account", "cores", "memory", "walltime", "jobs", "processes",
@@ -47,7 +48,7 @@ def _where(key):
 def _positive_int(section, key, default):
     v = section.get(key, default)
     if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-        raise UserError(f"{_where(key)}: expected a positive integer, got {v!r}")
+        raise ClusterError(f"{_where(key)}: expected a positive integer, got {v!r}")
     return v
 
 
@@ -56,41 +57,39 @@ def _string_list(section, key):
     if isinstance(v, str):
         v = [v]
     if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-        raise UserError(f"{_where(key)}: expected a list of strings, got {v!r}")
+        raise ClusterError(f"{_where(key)}: expected a list of strings, got {v!r}")
     return list(v)
 
 
 def cluster_options(section: dict | None, kind: str | None = None) -> tuple[str, dict, int]:
     """Validate a [cluster] section; returns (kind, keyword arguments of the dask_jobqueue class, jobs)."""
-    import difflib
-
     section = dict(section or {})
     if not isinstance(section, dict):
-        raise UserError("[cluster]: expected a table")
+        raise ClusterError("[cluster]: expected a table")
     for key in section:
         if key not in KEYS:
             close = difflib.get_close_matches(key, KEYS, n=1)
             hint = f": did you mean '{close[0]}'?" if close else f" (expected one of {', '.join(KEYS)})"
-            raise UserError(f"unknown key '{key}' in [cluster]{hint}")
+            raise ClusterError(f"unknown key '{key}' in [cluster]{hint}")
     kind = kind or section.get("kind")
     if kind is None:
-        raise UserError("[cluster]: say which batch scheduler: kind = \"slurm\" or \"pbs\" (or --cluster slurm|pbs)")
+        raise ClusterError("[cluster]: say which batch scheduler: kind = \"slurm\" or \"pbs\" (or --cluster slurm|pbs)")
     if kind not in KINDS:
-        raise UserError(f"{_where('kind')}: expected \"slurm\" or \"pbs\", got {kind!r}")
+        raise ClusterError(f"{_where('kind')}: expected \"slurm\" or \"pbs\", got {kind!r}")
     cores = _positive_int(section, "cores", DEFAULTS["cores"])
     processes = _positive_int(section, "processes", cores)
     if processes != cores:
-        raise UserError(f"{_where('processes')}: workers are single-threaded, one process per core: "
+        raise ClusterError(f"{_where('processes')}: workers are single-threaded, one process per core: "
                         f"processes must equal cores ({cores}), got {processes}")
     jobs = _positive_int(section, "jobs", DEFAULTS["jobs"])
     memory = section.get("memory", f"{DEFAULTS['memory_per_core_gb'] * cores}GB")
     if isinstance(memory, (int, float)) and not isinstance(memory, bool):
         memory = f"{memory}GB"
     if not isinstance(memory, str) or not MEMORY.match(memory.strip()):
-        raise UserError(f"{_where('memory')}: expected a size such as \"16GB\", got {memory!r}")
+        raise ClusterError(f"{_where('memory')}: expected a size such as \"16GB\", got {memory!r}")
     walltime = section.get("walltime", DEFAULTS["walltime"])
     if not isinstance(walltime, str) or not WALLTIME.match(walltime):
-        raise UserError(f"{_where('walltime')}: expected HH:MM:SS, got {walltime!r}")
+        raise ClusterError(f"{_where('walltime')}: expected HH:MM:SS, got {walltime!r}")
     prologue = ["export NUMBA_NUM_THREADS=1", "export OMP_NUM_THREADS=1"]
     if os.environ.get("NUMBA_CACHE_DIR"):
         prologue.append(f"export NUMBA_CACHE_DIR={os.environ['NUMBA_CACHE_DIR']}")
@@ -114,14 +113,14 @@ def cluster_options(section: dict | None, kind: str | None = None) -> tuple[str,
         if v is None:
             continue
         if not isinstance(v, str) or not v:
-            raise UserError(f"{_where(key)}: expected a non-empty string, got {v!r}")
+            raise ClusterError(f"{_where(key)}: expected a non-empty string, got {v!r}")
         kw[key] = v
     if "resource_spec" in kw and kind != "pbs":
-        raise UserError(f"{_where('resource_spec')}: only PBS takes a resource_spec")
+        raise ClusterError(f"{_where('resource_spec')}: only PBS takes a resource_spec")
     if "death_timeout" in section:
         dt = section["death_timeout"]
         if not isinstance(dt, (int, float)) or isinstance(dt, bool) or dt <= 0:
-            raise UserError(f"{_where('death_timeout')}: expected seconds > 0, got {dt!r}")
+            raise ClusterError(f"{_where('death_timeout')}: expected seconds > 0, got {dt!r}")
         kw["death_timeout"] = dt
     return kind, kw, jobs
 
@@ -134,11 +133,11 @@ def cluster_from_spec(section: dict | None, kind: str | None = None, workers: in
     """
     kind, kw, jobs = cluster_options(section, kind)
     if workers is not None and workers < 1:
-        raise UserError(f"--workers {workers}: expected a positive number of workers")
+        raise ClusterError(f"--workers {workers}: expected a positive number of workers")
     try:
         import dask_jobqueue
     except ImportError:
-        raise UserError("dask workers on SLURM/PBS need dask-jobqueue: pip install 'lunadyn[cluster]'") from None
+        raise ClusterError("dask workers on SLURM/PBS need dask-jobqueue: pip install 'lunadyn[cluster]'") from None
     cls = dask_jobqueue.SLURMCluster if kind == "slurm" else dask_jobqueue.PBSCluster
     cluster = cls(**kw)
     if workers is not None:

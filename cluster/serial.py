@@ -1,15 +1,39 @@
-"""The serial backend: chunks computed one after the other in this process (the determinism reference).
-
-Knows no physics: it calls ``fn(i)`` for each chunk index and hands each small report to ``on_report``.
-"""
+"""The serial backend: chunks computed one after the other in this process (the determinism reference)."""
 
 
-def map_chunks(fn, todo, on_report=None):
-    """Run fn(i) for i in todo in order; a KeyboardInterrupt stops between chunks (finished ones are kept)."""
-    reports = []
-    for i in todo:
-        rep = fn(i)
-        reports.append(rep)
-        if on_report is not None:
-            on_report(rep)
-    return reports
+class SerialBackend:
+    """In-process backend of the protocol in ``cluster.backends``."""
+
+    name = "serial"
+    is_root = True
+
+    def __init__(self, **options):
+        if options:
+            raise TypeError(f"the serial backend takes no options, got {', '.join(options)}")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def once(self, fn):
+        return fn()
+
+    def map(self, fn, todo, on_report=None) -> list:
+        """fn(i) for i in todo, in order; a KeyboardInterrupt stops between chunks."""
+        reports = []
+        for i in todo:
+            rep = fn(i)
+            reports.append(rep)
+            if on_report is not None:
+                on_report(rep)
+        return reports
+
+    def each(self, fn):
+        """fn() once on every worker process: here, this one."""
+        return [fn()]
+
+    def map_items(self, fn, items) -> list:
+        """fn(item) for every item, in order (the results in the items' order)."""
+        return [fn(x) for x in items]

@@ -8,8 +8,8 @@ Three modes (DESIGN.md "Backends"):
 - ``dask``: one driver job running ``lunadyn sweep SPEC -o STORE --cluster slurm|pbs``, which starts its own
   dask_jobqueue worker jobs from the spec's [cluster] section.
 
-The store is created (or validated, to resume) here, before any job starts, so tasks never race to create
-it, and the kernels are compiled into the on-disk cache once, here, rather than once per task. Every path
+The sweep driver (``runs.compute.driver.submit_sweep``) creates (or validates) the store before any job
+starts and warms the kernel cache, then calls ``render`` and ``submit_script`` here. Every path
 in a job script is absolute (the spec, the store, and the lunadyn/mpiexec of this Python's environment),
 so jobs find the environment whatever directory and shell they start in. ``dry_run`` renders the script
 and touches nothing.
@@ -25,7 +25,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from runs.errors import UserError
+import jinja2
+
+from .errors import ClusterError
 
 SCHEDULERS = ("slurm", "pbs")
 MODES = ("mpi", "array", "dask")
@@ -36,8 +38,6 @@ SUBMIT_CMD = {"slurm": ["sbatch", "--parsable"], "pbs": ["qsub"]}
 
 
 def _env():
-    import jinja2
-
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True)
     env.filters["q"] = lambda v: shlex.quote(str(v))
@@ -48,13 +48,13 @@ def executables() -> dict:
     """Absolute paths of the console script and mpiexec next to this Python (the job's environment)."""
     bindir = Path(sys.executable).parent
     lunadyn = bindir / "lunadyn"
-    return {"lunadyn": str(lunadyn) if lunadyn.exists() else f"{sys.executable} -m runs",
+    return {"lunadyn": str(lunadyn) if lunadyn.exists() else f"{sys.executable} -m lunadyn",
             "mpiexec": str(bindir / "mpiexec") if (bindir / "mpiexec").exists() else (shutil.which("mpiexec") or "mpiexec")}
 
 
 def _positive(value, option):
     if value is not None and value < 1:
-        raise UserError(f"{option} {value}: expected a positive integer")
+        raise ClusterError(f"{option} {value}: expected a positive integer")
     return value
 
 
@@ -64,11 +64,11 @@ def render(spec_path, *, scheduler: str, mode: str, store=None, nodes: int | Non
            n_chunks: int | None = None, log_dir=None) -> dict:
     """The job script for a sweep (nothing is written); returns {'script', 'ntasks', 'log_dir', ...}."""
     if scheduler not in SCHEDULERS:
-        raise UserError(f"--scheduler {scheduler!r}: expected one of {', '.join(SCHEDULERS)}")
+        raise ClusterError(f"--scheduler {scheduler!r}: expected one of {', '.join(SCHEDULERS)}")
     if mode not in MODES:
-        raise UserError(f"--mode {mode!r}: expected one of {', '.join(MODES)}")
+        raise ClusterError(f"--mode {mode!r}: expected one of {', '.join(MODES)}")
     if not TIME.match(time or ""):
-        raise UserError(f"--time {time!r}: expected a wall time HH:MM:SS (or D-HH:MM:SS)")
+        raise ClusterError(f"--time {time!r}: expected a wall time HH:MM:SS (or D-HH:MM:SS)")
     if scheduler == "pbs" and "-" in time:
         d, hms = time.split("-", 1)
         h, m, s = hms.split(":")
@@ -79,16 +79,16 @@ def render(spec_path, *, scheduler: str, mode: str, store=None, nodes: int | Non
     store = Path(store).resolve() if store else Path.cwd().resolve() / f"{spec_path.stem}.zarr"
     name = name or f"lunadyn-{spec_path.stem}"[:15]
     if not NAME.match(name):
-        raise UserError(f"--name {name!r}: a job name is a letter then up to 14 letters, digits, '_', '.', '-'")
+        raise ClusterError(f"--name {name!r}: a job name is a letter then up to 14 letters, digits, '_', '.', '-'")
     for opt, v in (("--partition", partition), ("--account", account)):
         if v is not None and (not v or any(c.isspace() for c in v)):
-            raise UserError(f"{opt} {v!r}: expected a name without spaces")
+            raise ClusterError(f"{opt} {v!r}: expected a name without spaces")
     log_dir = Path(log_dir).resolve() if log_dir else store.parent / f"{store.name}.logs"
     workers = None
     if mode == "mpi":
         ntasks = ntasks or (nodes or 1) * 2
         if nodes and nodes > ntasks:
-            raise UserError(f"--nodes {nodes} > --ntasks {ntasks}: every node needs at least one rank")
+            raise ClusterError(f"--nodes {nodes} > --ntasks {ntasks}: every node needs at least one rank")
     elif mode == "array":
         ntasks = ntasks or min(n_chunks or 8, 8)
         if n_chunks is not None and ntasks > n_chunks:
@@ -107,7 +107,7 @@ def render(spec_path, *, scheduler: str, mode: str, store=None, nodes: int | Non
         values["nodes"] = 1
     template = _env().get_template(f"{scheduler}_{mode}.sh.j2")
     script = template.render(**values)
-    if exe["lunadyn"].endswith(" -m runs"):      # no console script: the module form, unquoted
+    if exe["lunadyn"].endswith(" -m lunadyn"):      # no console script: the module form, unquoted
         script = script.replace(shlex.quote(exe["lunadyn"]), exe["lunadyn"])
     return {"script": script, "ntasks": ntasks, "store": str(store), "spec": str(spec_path),
             "log_dir": str(log_dir), "name": name, "workers": workers}
@@ -119,59 +119,32 @@ def parse_job_id(scheduler: str, stdout: str) -> str:
     if scheduler == "slurm":
         text = text.split(";")[0]
     if not text:
-        raise UserError(f"{SUBMIT_CMD[scheduler][0]} printed no job id")
+        raise ClusterError(f"{SUBMIT_CMD[scheduler][0]} printed no job id")
     return text
 
 
-def submit(spec_path, *, scheduler: str, mode: str, store=None, dry_run: bool = False,
-           overwrite: bool = False, warm: bool = True, **options) -> dict:
-    """Create the store, render the job script, submit it; returns a report (job id, script, paths).
-
-    options: nodes, ntasks, time, partition, account, name, extra, log_dir (see ``render``). With
-    ``dry_run`` the script is rendered and nothing is created or submitted.
-    """
-    from runs.sweep import load_spec
-
-    spec = load_spec(spec_path)
-    info = render(spec_path, scheduler=scheduler, mode=mode, store=store, n_chunks=spec.n_chunks, **options)
-    report = {"scheduler": scheduler, "mode": mode, "store": info["store"], "spec": info["spec"],
-              "ntasks": info["ntasks"], "log_dir": info["log_dir"], "job_id": None, "submitted": False,
-              "script_path": None, "script": info["script"], "chunks_total": spec.n_chunks}
-    if mode == "dask":
-        report["workers"] = info["workers"]
-    if dry_run:
-        return report
+def check_can_submit(scheduler: str, mode: str) -> None:
+    """Refuse, in one line, to submit where the scheduler's command (or dask-jobqueue for dask) is missing."""
     tool = SUBMIT_CMD[scheduler][0]
     if shutil.which(tool) is None:
-        raise UserError(f"{tool} not found: submit from a {scheduler.upper()} login node (or use --dry-run)")
+        raise ClusterError(f"{tool} not found: submit from a {scheduler.upper()} login node (or use --dry-run)")
     if mode == "dask":
         try:
-            import dask_jobqueue  # noqa: F401
+            import dask_jobqueue  # noqa: F401  optional dependency (the cluster extra)
         except ImportError:
-            raise UserError("--mode dask needs dask-jobqueue: pip install 'lunadyn[cluster]'") from None
-    # the store exists before any job starts; a store of another spec is refused here
-    from runs import store as st_mod
-    from runs.sweep import prepare_store
+            raise ClusterError("--mode dask needs dask-jobqueue: pip install 'lunadyn[cluster]'") from None
 
-    g = prepare_store(spec, info["store"], overwrite=overwrite)
-    todo = st_mod.chunks_to_do(g)
-    report["chunks_to_do"] = len(todo)
-    if not todo:
-        report["complete"] = True
-        return report
-    if warm:
-        from runs.pipeline import warmup
-        warmup()              # compiled once into the on-disk cache, not once per task
+
+def submit_script(info: dict, scheduler: str, mode: str) -> dict:
+    """Write the rendered script into its log directory and submit it; returns its path and job id."""
+    tool = SUBMIT_CMD[scheduler][0]
     log_dir = Path(info["log_dir"])
     log_dir.mkdir(parents=True, exist_ok=True)
     script_path = log_dir / f"{info['name']}.{scheduler}-{mode}.sh"
     script_path.write_text(info["script"])
-    report["script_path"] = str(script_path)
     proc = subprocess.run([*SUBMIT_CMD[scheduler], str(script_path)], capture_output=True, text=True,
                           cwd=str(Path.cwd()), timeout=120)
     if proc.returncode != 0:
         err = (proc.stderr.strip() or proc.stdout.strip() or f"exit status {proc.returncode}").splitlines()[-1]
-        raise UserError(f"{tool} refused {script_path}: {err}")
-    report["job_id"] = parse_job_id(scheduler, proc.stdout)
-    report["submitted"] = True
-    return report
+        raise ClusterError(f"{tool} refused {script_path}: {err}")
+    return {"script_path": str(script_path), "job_id": parse_job_id(scheduler, proc.stdout), "submitted": True}

@@ -7,7 +7,7 @@ import math
 
 from numba import float64, njit
 
-from thermal.basal_layer import gravity_in_layer as layer_gravity
+from ..thermal.basal_layer import gravity_in_layer as layer_gravity
 
 
 @njit(float64(float64, float64, float64, float64, float64, float64, float64, float64, float64), cache=True)

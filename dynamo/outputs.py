@@ -11,7 +11,7 @@ variables at ages where the orbit model is undefined (``constant_q`` beyond 1.54
 """
 import math
 
-from thermal.declare import Output
+from ..thermal.declare import Output
 
 _UNDEF = "NaN where the orbit is undefined (constant_q beyond 1.548 Ga, status flag 16)"
 

@@ -3,11 +3,22 @@
 ``sigma_core`` and ``sigma_bmo`` are declared with the thermal parameters (beside the layer they
 describe) but are read only by the dynamo stage (their ``stage`` says so).
 """
-from thermal.constants import R_EARTH
-from thermal.declare import Param
+from ..thermal.constants import R_EARTH
+from ..thermal.declare import Param
 import math
 
 _P1 = "PHYSICS.md I.6"
+
+# Orbit models (codes = positions: the analytic models first, the published histories appended after them,
+# so that stored codes never change; dynamo/orbit.py; sources in dynamo/data/README.md).
+ANALYTIC_ORBITS = ("cyclostratigraphy", "dwyer", "constant_q")
+TABULATED_ORBITS = (
+    "farhat2022", "farhat2022_low", "farhat2022_high",
+    "daher2021_pd", "daher2021_55ma", "daher2021_116ma", "daher2021_252ma",
+    "tyler2021_t30", "tyler2021_t40", "tyler2021_t50",
+    "webb1982_a", "webb1982_b", "webb1982_c", "webb1982_d",
+)
+ORBIT_NAMES = ANALYTIC_ORBITS + TABULATED_ORBITS
 
 DYNAMO_PARAMETERS = (
     Param("law", "", "cia", "dynamo scaling law: ml, cia, mac (Part II 5.3, c = 0.63) or ca06 (Part II 5.1)",
@@ -25,9 +36,12 @@ DYNAMO_PARAMETERS = (
           "Soderlund et al. AGU25; " + _P1, "dynamo"),
     Param("precession_dipolarity_penalty", "1", 1.0, "factor on b_dip for a precession dynamo",
           "Cebron et al. 2019; " + _P1, "dynamo"),
-    Param("orbit", "", "cyclostratigraphy", "lunar orbit history a(t)", "PHYSICS.md I.2.5", "dynamo",
-          kind="category", choices=("cyclostratigraphy", "dwyer", "constant_q")),
-    Param("a_start", "m", 30.0 * R_EARTH, "semi-major axis at start_age (30 R_E)", _P1, "dynamo"),
+    Param("orbit", "", "cyclostratigraphy", "lunar orbit history a(t): an analytic model (cyclostratigraphy, "
+          "dwyer, constant_q) or a published history (farhat2022[_low|_high], daher2021_*, tyler2021_*, webb1982_*)",
+          "PHYSICS.md I.2.5; Farhat et al. 2022; Daher et al. 2021; Tyler 2021; Webb 1982 (dynamo/data/README.md)",
+          "dynamo", kind="category", choices=ORBIT_NAMES),
+    Param("a_start", "m", 30.0 * R_EARTH, "semi-major axis at start_age (30 R_E) of the cyclostratigraphy and dwyer "
+          "orbits (a published history is the source's own curve)", _P1, "dynamo"),
     Param("c_friction", "1", 2e-3, "turbulent skin-friction coefficient c_f (xi_t = 4 pi c_f)",
           "Dwyer et al. 2011; " + _P1, "dynamo"),
     # Calibrated (PHYSICS.md I.3, VALIDATION E2): B_precession(4.2 Ga) = 1.00 uT with law = cia, orbit = dwyer,
@@ -48,3 +62,9 @@ DYNAMO_PARAMETERS = (
     Param("a_cassini_transition", "m", 34.0 * R_EARTH, "semi-major axis of the Cassini state 1 -> 2 transition",
           "Ward 1975; " + _P1, "dynamo"),
 )
+
+
+def _code(name: str, choice: str) -> int:
+    """The integer code of a categorical parameter's choice (its index in the declared choices)."""
+    return next(p for p in DYNAMO_PARAMETERS if p.name == name).code(choice)
+

@@ -20,9 +20,10 @@ import math
 
 from numba import float64, int64, njit, vectorize
 
-from thermal.constants import MU0
+from ..thermal.constants import MU0
+from .parameters import _code
 
-LAW_ML, LAW_CIA, LAW_MAC, LAW_CA06 = 0, 1, 2, 3
+LAW_ML, LAW_CIA, LAW_MAC, LAW_CA06 = (_code("law", c) for c in ("ml", "cia", "mac", "ca06"))
 
 C_ENERGY = 0.63          # prefactor c of the energy-flux law, Part II 5.2-5.3 (Christensen 2010; Hamid)
 CA06_EXPONENT = 0.34     # Lorentz-number exponent, Part II 5.1 (Christensen & Aubert 2006)

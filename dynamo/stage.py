@@ -7,10 +7,12 @@ surface field; B_surface = the largest source field (two dynamos in one body do 
 A source is on when Phi > 0, Rm >= rm_crit and L = r_out - r_in >= shell_min (precession also needs
 a < a_precession_end) and the ``sources`` parameter (a bitmask: bit 0 core, 1 BMO, 2 precession) lets it
 feed the field: a source left out of ``sources`` still convects and takes part in the thermal evolution
-(nothing here feeds back on it), but is never on, so its B is 0 and it adds nothing to B_surface. Its Phi, u and Rm are reported whenever it convects (Phi > 0, else 0); its B is 0
-while it is off. Failed models (thermal status code, status & 15, != 0) get NaN outputs and summaries.
+(nothing here feeds back on it), but is never on, so its B is 0 and it adds nothing to B_surface. Its
+Phi, u and Rm are reported whenever it convects (Phi > 0, else 0); its B is 0 while it is off. Failed
+models (thermal status code, status & ST_CODE_MASK, != 0) get NaN outputs and summaries.
 
-Where the orbit model is undefined (``constant_q`` beyond its 1.548 Ga collapse) a_orbit and the
+Where the orbit model is undefined (``constant_q`` beyond its 1.548 Ga collapse, a published history
+outside its source's age range) a_orbit and the
 precession variables are NaN (dynamo_on_precession 0), status gets FLAG_ORBIT_UNDEFINED, and the core
 and BMO laws, which need a spin, use the spin of the default orbit (``cyclostratigraphy``) at that age
 (their dependence on Omega is weak: Omega^(1/10) cia, Omega^(1/4) mac, Omega^(-0.02) ca06, none ml).
@@ -20,19 +22,18 @@ import math
 import numpy as np
 from numba import boolean, float64, int64, njit, prange, types
 
-from dynamo.basal_magma_ocean import bmo_dissipation
-from dynamo.core_crystallization import core_dissipation
-from dynamo.layout import (N_DYN, N_DYN_SUMMARY, O_A, O_B_BMO, O_B_CORE, O_B_PREC, O_B_SURFACE, O_ON_BMO,
-                           O_ON_CORE, O_ON_PREC, O_PHI_BMO, O_PHI_CORE, O_PHI_PREC, O_RM_BMO, O_RM_CORE,
-                           O_RM_PREC, O_U_BMO, O_U_CORE, O_U_PREC, S_END_BMO, S_END_CORE, S_END_PREC)
-from dynamo.orbit import ORBIT_CYCLOSTRATIGRAPHY, mean_motion, nodal_rate, semi_major_axis
-from dynamo.precession import cassini_obliquity, differential_velocity, precession_dissipation
-from dynamo.scaling import (bmo_dipolarity, core_dipolarity, equatorial_surface_field, law_field,
+from .basal_magma_ocean import bmo_dissipation
+from .core_crystallization import core_dissipation
+from .layout import (N_DYN, N_DYN_SUMMARY, O_A, O_B_CORE, O_B_PREC, O_B_SURFACE, O_ON_CORE, O_ON_PREC, O_PHI_CORE, O_PHI_PREC, O_RM_CORE,
+                           O_RM_PREC, O_U_CORE, O_U_PREC, S_END_BMO, S_END_CORE, S_END_PREC)
+from .orbit import (ORBIT_CYCLOSTRATIGRAPHY, ORBIT_SPAN, ORBIT_TABLE, mean_motion, nodal_rate,
+                          semi_major_axis)
+from .precession import cassini_obliquity, differential_velocity, precession_dissipation
+from .scaling import (bmo_dipolarity, core_dipolarity, equatorial_surface_field, law_field,
                             law_velocity, magnetic_reynolds, precession_dipolarity, shell_volume)
-from thermal.layout import (D_EG, D_EK, D_EL, D_ER, D_ES, D_FI, D_HB, D_QADB, D_QBOT, D_REGIME, D_RI,
-                            FLAG_ORBIT_UNDEFINED, REG_SOLID, Y_TC)
+from ..thermal.layout import (D_EG, D_EK, D_EL, D_ER, D_ES, D_FI, D_HB, D_QADB, D_QBOT, D_REGIME, D_RI,
+                            FLAG_ORBIT_UNDEFINED, REG_SOLID, ST_CODE_MASK, Y_TC)
 
-_THERMAL_CODE_MASK = 15
 SOURCE_CORE, SOURCE_BMO, SOURCE_PRECESSION = 1, 2, 4  # bits of the ``sources`` record field
 
 
@@ -85,15 +86,16 @@ def _orbit_key(rec, key):
 
 
 @njit(cache=True)
-def orbit_history(rec, ages, table):
-    """a, spin n(a) and Cassini obliquity theta at every output age (table (n_age, N_ORB)).
+def orbit_history(rec, ages, table, orbit_table, orbit_span):
+    """a, spin n(a) and Cassini obliquity theta at every output age (table (n_age, N_ORB)); orbit_table,
+    orbit_span: the published histories (dynamo.orbit.ORBIT_TABLE, ORBIT_SPAN).
 
     Where the orbit model is undefined a and theta are NaN and the spin is that of the default orbit
     (see the module docstring). Bracketed root finds: computed once per distinct orbit, not per model.
     """
     start_age = ages[0]
     for k in range(ages.shape[0]):
-        a = semi_major_axis(rec.orbit, ages[k], start_age, rec.a_start)
+        a = semi_major_axis(rec.orbit, ages[k], start_age, rec.a_start, orbit_table, orbit_span)
         table[k, ORB_A] = a
         if a > 0.0:
             spin = mean_motion(a)
@@ -101,17 +103,25 @@ def orbit_history(rec, ages, table):
                                                     rec.a_cassini_transition)[0]
         else:
             table[k, ORB_A] = math.nan
-            spin = mean_motion(semi_major_axis(ORBIT_CYCLOSTRATIGRAPHY, ages[k], start_age, rec.a_start))
+            spin = mean_motion(semi_major_axis(ORBIT_CYCLOSTRATIGRAPHY, ages[k], start_age, rec.a_start,
+                                               orbit_table, orbit_span))
             table[k, ORB_THETA] = math.nan
         table[k, ORB_SPIN] = spin
 
 
-@njit(cache=True, parallel=True)
 def dynamo_stage(records, ages, state, diag, status, out, summ):
+    """The dynamo stage over a chunk (PHYSICS.md I.3, I.4): ``dynamo_stage_kernel`` with the package's
+    published orbit histories (dynamo.orbit.ORBIT_TABLE, ORBIT_SPAN). Arguments as the kernel's."""
+    dynamo_stage_kernel(records, ages, state, diag, status, out, summ, ORBIT_TABLE, ORBIT_SPAN)
+
+
+@njit(cache=True, parallel=True)
+def dynamo_stage_kernel(records, ages, state, diag, status, out, summ, orbit_table, orbit_span):
     """The dynamo stage over a chunk (PHYSICS.md I.3, I.4): records (n,) RECORD_DTYPE, ages (n_age,) Ga with
     ages[0] = start_age, state (n, n_age, N_STATE), diag (n, n_age, N_DIAG) (thermal/layout.py columns),
     status (n,) int32 (FLAG_ORBIT_UNDEFINED is OR-ed in place), out (n, n_age, N_DYN) in DYNAMO_OUTPUTS
-    order, summ (n, N_DYN_SUMMARY) in DYNAMO_SUMMARY_OUTPUTS order.
+    order, summ (n, N_DYN_SUMMARY) in DYNAMO_SUMMARY_OUTPUTS order; orbit_table, orbit_span: the published
+    orbit histories (dynamo.orbit.ORBIT_TABLE, ORBIT_SPAN).
 
     The orbit history (a, spin, Cassini obliquity) depends on five record fields only; it is computed
     once per distinct set in the chunk (usually one), then read by every model.
@@ -145,10 +155,10 @@ def dynamo_stage(records, ages, state, diag, status, out, summ):
         first[which[m]] = m
     tables = np.empty((n_keys, n_age, N_ORB))
     for q in prange(n_keys):
-        orbit_history(records[first[q]], ages, tables[q])
+        orbit_history(records[first[q]], ages, tables[q], orbit_table, orbit_span)
     for m in prange(n):
         rec = records[m]
-        failed = (status[m] & _THERMAL_CODE_MASK) != 0
+        failed = (status[m] & ST_CODE_MASK) != 0
         law = rec.law
         R = rec.radius
         r_c = rec.r_core

@@ -1,2 +1,2 @@
-"""lunadyn.runs: scenarios and sweeps -- registry, config, pipeline, store, observations, CLI, API."""
-__version__ = "0.1.0"
+"""lunadyn.runs: everything between a TOML file and an answer, in layers (record, spec, io, compute,
+inference, viz, cli; DESIGN.md). The public functions are re-exported by ``import lunadyn``."""

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from thermal.parameters import SPEC_PARAMETERS, THERMAL_PARAMETERS
-from thermal.outputs import DIAGNOSTIC_OUTPUTS, STATE_OUTPUTS, SUMMARY_OUTPUTS
-from dynamo.parameters import DYNAMO_PARAMETERS
+from ..thermal.parameters import BODY, SPEC_PARAMETERS, THERMAL_PARAMETERS
+from ..thermal.outputs import DIAGNOSTIC_OUTPUTS, STATE_OUTPUTS, SUMMARY_OUTPUTS
+from ..dynamo.parameters import DYNAMO_PARAMETERS
+from ..dynamo.outputs import DYNAMO_OUTPUTS, DYNAMO_SUMMARY_OUTPUTS
 
-try:  # the dynamo outputs arrive with the dynamo stage
-    from dynamo.outputs import DYNAMO_OUTPUTS, DYNAMO_SUMMARY_OUTPUTS
-except ImportError:  # pragma: no cover
-    DYNAMO_OUTPUTS, DYNAMO_SUMMARY_OUTPUTS = (), ()
 
 MODEL_PARAMETERS = THERMAL_PARAMETERS + DYNAMO_PARAMETERS
 PARAMS = {p.name: p for p in MODEL_PARAMETERS}
@@ -38,33 +35,6 @@ def _field(p):
 
 
 RECORD_DTYPE = np.dtype([_field(p) for p in MODEL_PARAMETERS], align=False)
-
-
-def default_value(name):
-    """The registry default of a parameter, as a config would write it (names for categoricals)."""
-    return ALL_PARAMS[name].default
-
-
-def encode(name, value):
-    """Value as stored in a record: categorical names become their integer code."""
-    p = PARAMS[name]
-    if p.kind == "category":
-        return p.code(value)
-    if p.kind == "set":
-        return value if isinstance(value, (int, np.integer)) else p.mask(value)
-    return value
-
-
-def decode(name, value):
-    """Record value back to the config form (codes become names)."""
-    p = PARAMS[name]
-    if p.kind == "category":
-        return p.choices[int(value)]
-    if p.kind == "set":
-        return p.names(value)
-    if p.kind == "int":
-        return int(value)
-    return value
 
 
 def make_records(n: int, values: dict | None = None) -> np.ndarray:
@@ -110,28 +80,28 @@ def set_masks(p, v, n: int):
     return np.array([int(x) if isinstance(x, (int, np.integer)) else p.mask(x) for x in v], dtype=np.int64)
 
 
-def record_to_dict(rec) -> dict:
-    """One record back to config form (names for categoricals, lists for arrays)."""
-    out = {}
-    for p in MODEL_PARAMETERS:
-        v = rec[p.name]
-        if p.kind == "array":
-            out[p.name] = [float(x) for x in np.asarray(v)]
-        else:
-            out[p.name] = decode(p.name, v.item() if hasattr(v, "item") else v)
-    return out
-
-
 def params_table() -> list[dict]:
-    """The parameter table as plain dicts (``lunadyn params --json``)."""
+    """The parameter table as plain dicts (``lunadyn params --json``): Moon default, bounds and prior, and
+    the Earth's (thermal/declare.py "Bodies"; ``earth_default`` "n/a": the Moon's values are used)."""
+    def finite(x):
+        return None if x in (-np.inf, np.inf) else x
+
+    def listed(v):
+        return list(v) if isinstance(v, tuple) else v
+
     rows = []
-    for p in MODEL_PARAMETERS + SPEC_PARAMETERS:
+    for p in MODEL_PARAMETERS + SPEC_PARAMETERS + (BODY,):
         lo, hi = p.bounds
+        elo, ehi = p.bounds_for("earth")
+        eprior = p.prior_for("earth")
         rows.append({
             "name": p.name,
             "unit": p.unit,
-            "default": list(p.default) if isinstance(p.default, tuple) else p.default,
-            "earth_default": p.earth,
+            "default": listed(p.default),
+            "earth_default": listed(p.earth),
+            "earth_min": finite(elo),
+            "earth_max": finite(ehi),
+            "earth_prior": list(eprior) if eprior else None,
             "min": None if lo == -np.inf else lo,
             "max": None if hi == np.inf else hi,
             "prior": list(p.prior) if p.prior else None,

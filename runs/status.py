@@ -2,7 +2,7 @@
 
 ``status`` = thermal code (low 4 bits) | informational flags; -1 in a store means "not computed yet".
 """
-from thermal import layout as L
+from ..thermal import layout as L
 
 CODES = {
     L.ST_OK: "ok",
@@ -18,6 +18,7 @@ FLAGS = {
     L.FLAG_REMELT: "basal layer remelted",
 }
 NOT_COMPUTED = -1
+THERMAL_CODE_MASK = L.ST_CODE_MASK
 
 LEGEND = ("-1 not computed; thermal code (low 4 bits): "
           + ", ".join(f"{k} {v}" for k, v in CODES.items())
@@ -26,7 +27,7 @@ LEGEND = ("-1 not computed; thermal code (low 4 bits): "
 
 def thermal_code(status: int) -> int:
     """The thermal code of a status (0 = ok, > 0 = the model failed)."""
-    return int(status) & 0xF
+    return int(status) & THERMAL_CODE_MASK
 
 
 def describe(status: int) -> str:

@@ -2,8 +2,8 @@
 (config -> store -> CLI summary -> figure) that must not depend on the Numba kernel."""
 import numpy as np
 
-from runs.pipeline import output_ages
-from runs.registry import OUTPUTS, STATE_NAMES, SUMMARIES
+from lunadyn.runs.compute.pipeline import output_ages
+from lunadyn.runs.registry import OUTPUTS, STATE_NAMES, SUMMARIES
 
 # today's figures the fake reports (a 13.8 mW/m2 surface heat flow on the default radius)
 Q_SURFACE_TODAY = 13.8e-3 * 4 * np.pi * 1737.1e3 ** 2

@@ -5,9 +5,12 @@ import numpy as np
 import pytest
 
 import fake_pipeline
-from runs import api, pipeline, plots
-from runs.config import scenario_records, scenario_from_text
-from runs.errors import UserError
+from lunadyn.runs import api
+from lunadyn.runs.compute import pipeline
+from lunadyn.runs.record.scoring import chang_e_boxes
+from lunadyn.runs.viz import plots
+from lunadyn.runs.spec.config import scenario_records, scenario_from_text
+from lunadyn.runs.errors import UserError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "runs" / "examples" / "moon_default.toml"
 
@@ -51,7 +54,7 @@ def test_plot_run_draws_the_field_panel_when_the_dynamo_outputs_exist(tmp_path):
 
 
 def test_chang_e_boxes_are_equatorial_equivalents_of_the_site_ranges():
-    boxes = {b["label"]: b for b in plots.chang_e_boxes()}
+    boxes = {b["label"]: b for b in chang_e_boxes()}
     assert boxes["CE-5"]["age"] == pytest.approx(2.03) and boxes["CE-6"]["age"] == pytest.approx(2.807)
     assert boxes["CE-5"]["site_ut"] == (2.0, 4.0) and boxes["CE-6"]["site_ut"] == (5.0, 21.0)
     k = np.sqrt(1 + 3 * np.sin(np.radians(43.06)) ** 2)

@@ -9,7 +9,8 @@ import pytest
 import xarray as xr
 
 import fake_pipeline
-from runs import cli, pipeline
+from lunadyn.runs.cli import main as cli
+from lunadyn.runs.compute import pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "runs" / "examples" / "moon_default.toml"
@@ -26,8 +27,8 @@ inclination a_cassini_transition start_age output_step rtol max_steps mode
 
 
 def lunadyn(*args, cwd=REPO, timeout=120):
-    """Run the command line in a fresh interpreter (as `python -m runs`, i.e. the console script)."""
-    return subprocess.run([sys.executable, "-m", "runs", *map(str, args)], capture_output=True, text=True,
+    """Run the command line in a fresh interpreter (as `python -m lunadyn`, i.e. the console script)."""
+    return subprocess.run([sys.executable, "-m", "lunadyn", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, timeout=timeout)
 
 
@@ -64,6 +65,10 @@ def test_console_script_prints_a_readable_table():
     row = next(r for r in rows if r.startswith("eta_ref "))
     assert "Pa s" in row and "1e+19" in row and "log" in row and "thermal" in row
     assert set(REGISTRY_NAMES) <= {r.split()[0] for r in rows}
+    assert header.split()[7] == "earth"   # the Earth default [Earth prior], or n/a
+    r_core = next(r for r in rows if r.startswith("r_core "))
+    assert "3.48e+06 [3.4e+06..3.56e+06]" in r_core
+    assert any(r.startswith("body ") and "moon|earth" in r for r in rows)
 
 
 # --- user errors ------------------------------------------------------------------------------------

@@ -4,9 +4,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runs.config import defaults, load_scenario, parse_set, scenario_from_text, scenario_records
-from runs.errors import UserError
-from runs.registry import PARAMS, SPEC
+from lunadyn.runs.spec.config import defaults, load_scenario, parse_set, scenario_from_text, scenario_records
+from lunadyn.runs.errors import UserError
+from lunadyn.runs.registry import PARAMS, SPEC
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "runs" / "examples" / "moon_default.toml"

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from runs.registry import make_records
-from thermal.constants import R_EARTH
+from lunadyn.runs.registry import make_records
+from lunadyn.thermal.constants import R_EARTH
 from test_integrator import prior_records
 
 LAWS = ["ml", "cia", "mac", "ca06"]

@@ -6,8 +6,8 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from dynamo import scaling as s
-from thermal.constants import MU0, YEAR
+from lunadyn.dynamo import scaling as s
+from lunadyn.thermal.constants import MU0, YEAR
 
 R_MOON = 1737.1e3
 R_C = 350e3

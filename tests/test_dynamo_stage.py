@@ -5,17 +5,17 @@ import math
 import numpy as np
 import pytest
 
-from dynamo import layout as dl
-from dynamo import orbit as o
-from dynamo.basal_magma_ocean import bmo_dissipation, layer_gravity
-from dynamo.core_crystallization import core_dissipation
-from dynamo.outputs import DYNAMO_OUTPUTS, DYNAMO_SUMMARY_OUTPUTS
-from dynamo.scaling import (LAW_CA06, LAW_CIA, LAW_MAC, LAW_ML, core_dipolarity, equatorial_surface_field,
+from lunadyn.dynamo import layout as dl
+from lunadyn.dynamo import orbit as o
+from lunadyn.dynamo.basal_magma_ocean import bmo_dissipation, layer_gravity
+from lunadyn.dynamo.core_crystallization import core_dissipation
+from lunadyn.dynamo.outputs import DYNAMO_OUTPUTS, DYNAMO_SUMMARY_OUTPUTS
+from lunadyn.dynamo.scaling import (LAW_CA06, LAW_CIA, LAW_MAC, LAW_ML, core_dipolarity, equatorial_surface_field,
                             law_field, shell_volume)
-from dynamo.stage import dynamo_source, run_dynamo_stage
-from runs.registry import PARAMS, make_records
-from thermal import layout as tl
-from thermal.constants import G, MU0, R_EARTH
+from lunadyn.dynamo.stage import dynamo_source, run_dynamo_stage
+from lunadyn.runs.registry import PARAMS, make_records
+from lunadyn.thermal import layout as tl
+from lunadyn.thermal.constants import G, MU0, R_EARTH
 
 AGES = 4.5 - np.arange(451) * 0.01
 AGES[-1] = 0.0

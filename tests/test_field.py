@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from runs import api
-from runs.config import load_scenario
-from runs.errors import UserError
-from runs.field import rerun_field
-from runs.registry import DIAG_NAMES, DYNAMO_NAMES, SUMMARY_NAMES
+from lunadyn.runs import api
+from lunadyn.runs.spec.config import load_scenario
+from lunadyn.runs.errors import UserError
+from lunadyn.runs.compute.field import rerun_field
+from lunadyn.runs.registry import DIAG_NAMES, DYNAMO_NAMES, SUMMARY_NAMES
 
 EXAMPLE = "runs/examples/moon_default.toml"
 
@@ -51,7 +51,7 @@ def test_thermal_parameters_and_unknown_names_are_refused(stored_run, tmp_path):
 
 
 def test_cli_field_default_output_name(stored_run):
-    r = subprocess.run([sys.executable, "-m", "runs", "field", str(stored_run), "--json"],
+    r = subprocess.run([sys.executable, "-m", "lunadyn", "field", str(stored_run), "--json"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["store"].endswith("moon.field.zarr")
@@ -92,14 +92,14 @@ def test_field_set_sources_equals_a_sweep_run_with_those_sources(tmp_path, warm)
     sources: only B_surface and the left-out sources' fields change; the heat does not."""
     from pathlib import Path
 
-    from runs.sweep import spec_from_text
+    from lunadyn.runs.spec.sweep import spec_from_text
 
     base = Path(EXAMPLE).resolve()
     every = spec_from_text(SOURCES_SWEEP.format(base=base, fixed=""), "every")
     only = spec_from_text(SOURCES_SWEEP.format(base=base, fixed='sources = ["bmo", "precession"]'), "only")
     api.sweep(every, tmp_path / "every.zarr", backend="serial", progress=False)
     api.sweep(only, tmp_path / "only.zarr", backend="serial", progress=False)
-    r = subprocess.run([sys.executable, "-m", "runs", "field", str(tmp_path / "every.zarr"), "--set",
+    r = subprocess.run([sys.executable, "-m", "lunadyn", "field", str(tmp_path / "every.zarr"), "--set",
                         "sources=[bmo,precession]", "-o", str(tmp_path / "refield.zarr"), "--json"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
@@ -115,7 +115,7 @@ def test_field_set_sources_equals_a_sweep_run_with_those_sources(tmp_path, warm)
 
 
 def test_sources_values_are_validated():
-    from runs.config import validate_value
+    from lunadyn.runs.spec.config import validate_value
 
     assert validate_value("sources", ["precession", "core"], "x") == ["core", "precession"]
     assert validate_value("sources", "[bmo, core]", "--set") == ["core", "bmo"]

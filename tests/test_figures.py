@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from runs.errors import UserError
+from lunadyn.runs.errors import UserError
 
 
 def assert_not_blank(path):
@@ -19,8 +19,8 @@ def assert_not_blank(path):
 
 @pytest.fixture(scope="module")
 def sweep_store(tmp_path_factory, run_models):
-    from runs.registry import make_records
-    from runs.store import create_store, write_chunk
+    from lunadyn.runs.registry import make_records
+    from lunadyn.runs.io.store import create_store, write_chunk
 
     path = tmp_path_factory.mktemp("fig") / "sweep.zarr"
     S, F = np.meshgrid([0.05, 0.08, 0.11], [0.3, 0.4, 0.5], indexing="ij")
@@ -37,7 +37,7 @@ def sweep_store(tmp_path_factory, run_models):
 
 @pytest.fixture(scope="module")
 def mcmc_store(tmp_path_factory, warm):
-    from runs.fit import fit
+    from lunadyn.runs.inference.fit import fit
 
     d = tmp_path_factory.mktemp("figfit")
     scn = d / "moon.toml"
@@ -47,7 +47,7 @@ def mcmc_store(tmp_path_factory, warm):
 
 
 def test_comparison_of_the_best_models_of_a_sweep(sweep_store, tmp_path):
-    from runs.figures import plot_comparison
+    from lunadyn.runs.viz.figures import plot_comparison
 
     out = plot_comparison(sweep_store, best=3, out=tmp_path / "best.png", select=["all"])
     assert out.exists()
@@ -55,21 +55,21 @@ def test_comparison_of_the_best_models_of_a_sweep(sweep_store, tmp_path):
 
 
 def test_comparison_of_the_posterior_weighted_sweep(sweep_store, tmp_path):
-    from runs.figures import plot_comparison
+    from lunadyn.runs.viz.figures import plot_comparison
 
     assert_not_blank(plot_comparison(sweep_store, out=tmp_path / "post.png"))
 
 
 def test_fit_store_plots_and_corner(mcmc_store, tmp_path):
-    from runs.figures import plot_comparison, plot_corner
+    from lunadyn.runs.viz.figures import plot_comparison, plot_corner
 
     assert_not_blank(plot_comparison(mcmc_store, out=tmp_path / "fit.png"))
     assert_not_blank(plot_corner(mcmc_store, tmp_path / "corner.png"))
 
 
 def test_plot_command_writes_the_figure_and_the_corner_plot(mcmc_store, tmp_path, capsys):
-    from runs.cli import _Parser
-    from runs.cli_compare import add_commands
+    from lunadyn.runs.cli.main import _Parser
+    from lunadyn.runs.cli.compare import add_commands
 
     parser = _Parser(prog="lunadyn")
     add_commands(parser.add_subparsers(dest="command", required=True))
@@ -82,7 +82,7 @@ def test_plot_command_writes_the_figure_and_the_corner_plot(mcmc_store, tmp_path
 
 
 def test_corner_needs_an_mcmc_fit(sweep_store, tmp_path):
-    from runs.figures import plot_corner
+    from lunadyn.runs.viz.figures import plot_corner
 
     with pytest.raises(UserError, match="not a lunadyn fit store"):
         plot_corner(sweep_store, tmp_path / "x.png")

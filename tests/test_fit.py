@@ -19,8 +19,8 @@ import math
 import numpy as np
 import pytest
 
-from runs.errors import UserError
-from runs.observations import COLUMNS
+from lunadyn.runs.errors import UserError
+from lunadyn.runs.record.observations import COLUMNS
 
 TRUTH = {"sulfur_core": 0.08, "f_hpe_basal": 0.44}
 PRIOR = {"sulfur_core": (0.01, 0.15), "f_hpe_basal": (0.0, 0.5)}
@@ -38,8 +38,8 @@ FREE = ["sulfur_core", "f_hpe_basal"]
 
 
 def write_synthetic(path, run_models):
-    from runs.likelihood import interp_ages, site_factor
-    from runs.registry import make_records
+    from lunadyn.runs.record.likelihood import interp_ages, site_factor
+    from lunadyn.runs.registry import make_records
 
     res = run_models(make_records(1, {**TRUTH, "law": "ml"}), {"output_step": 0.05})
     B = interp_ages(res["age"], res["outputs"]["B_surface"], REC_AGES)[0] * 1e6
@@ -65,7 +65,7 @@ def synthetic(tmp_path_factory, run_models):
 
 @pytest.fixture(scope="module")
 def mcmc(synthetic):
-    from runs.fit import fit
+    from lunadyn.runs.inference.fit import fit
 
     return fit(synthetic["scenario"], FREE, method="mcmc", walkers=16, steps=400, seed=0,
                out=synthetic["dir"] / "mcmc.fit.zarr", data=synthetic["data"], select=["all"], settings=LIKE)
@@ -73,7 +73,7 @@ def mcmc(synthetic):
 
 @pytest.fixture(scope="module")
 def optimum(synthetic):
-    from runs.fit import fit
+    from lunadyn.runs.inference.fit import fit
 
     return fit(synthetic["scenario"], FREE, method="optimize", seed=0, out=synthetic["dir"] / "opt.fit.zarr",
                data=synthetic["data"], select=["all"], settings=LIKE)
@@ -126,10 +126,10 @@ def test_mcmc_store_holds_chain_diagnostics_and_provenance(mcmc, synthetic):
 
 
 def test_a_wrong_parameter_set_scores_lower(synthetic):
-    from runs.config import load_scenario
-    from runs.fit import FitProblem
-    from runs.likelihood import LikelihoodSettings
-    from runs.observations import load_observations
+    from lunadyn.runs.spec.config import load_scenario
+    from lunadyn.runs.inference.fit import FitProblem
+    from lunadyn.runs.record.likelihood import LikelihoodSettings
+    from lunadyn.runs.record.observations import load_observations
 
     p = FitProblem(load_scenario(synthetic["scenario"]), FREE, load_observations(synthetic["data"], ["all"]),
                    LikelihoodSettings(**LIKE))
@@ -144,8 +144,8 @@ def test_a_wrong_parameter_set_scores_lower(synthetic):
 
 def make_sweep_store(path, run_models, S, F, law="ml", chunk=27):
     """A grid sweep over (sulfur_core, f_hpe_basal) written chunk by chunk like `lunadyn sweep`."""
-    from runs.registry import make_records
-    from runs.store import create_store, write_chunk
+    from lunadyn.runs.registry import make_records
+    from lunadyn.runs.io.store import create_store, write_chunk
 
     SS, FF = np.meshgrid(S, F, indexing="ij")
     res = run_models(make_records(SS.size, {"sulfur_core": SS.ravel(), "f_hpe_basal": FF.ravel(), "law": law}),
@@ -164,9 +164,10 @@ def make_sweep_store(path, run_models, S, F, law="ml", chunk=27):
 def test_sweep_posterior_mode_is_near_the_truth(synthetic, run_models):
     import xarray as xr
 
-    from runs.compare import compare_store, format_compare, loglike_for_outputs
-    from runs.observations import load_observations
-    from runs.store import open_store
+    from lunadyn.runs.inference.compare import compare_store, format_compare
+    from lunadyn.runs.record.scoring import loglike_for_outputs
+    from lunadyn.runs.record.observations import load_observations
+    from lunadyn.runs.io.store import open_store
 
     S, F = np.linspace(0.01, 0.15, 9), np.linspace(0.0, 0.5, 9)
     path = synthetic["dir"] / "grid.zarr"
@@ -199,8 +200,8 @@ def test_sweep_posterior_mode_is_near_the_truth(synthetic, run_models):
 
 
 def test_compare_shipped_record_reports_chang_e_sources(tmp_path, run_models, capsys):
-    from runs.cli import _Parser
-    from runs.cli_compare import add_commands
+    from lunadyn.runs.cli.main import _Parser
+    from lunadyn.runs.cli.compare import add_commands
 
     path = tmp_path / "small.zarr"
     make_sweep_store(path, run_models, np.array([0.05, 0.1]), np.array([0.1, 0.45]), law="cia", chunk=3)
@@ -229,14 +230,14 @@ def test_compare_shipped_record_reports_chang_e_sources(tmp_path, run_models, ca
     ([], "at least one free parameter"),
 ])
 def test_free_parameters_must_have_a_prior(free, fragment):
-    from runs.fit import check_free
+    from lunadyn.runs.inference.fit import check_free
 
     with pytest.raises(UserError, match=fragment):
         check_free(free)
 
 
 def test_bad_walkers_and_foreign_output_are_refused(synthetic, tmp_path):
-    from runs.fit import fit
+    from lunadyn.runs.inference.fit import fit
 
     with pytest.raises(UserError, match="even number of walkers"):
         fit(synthetic["scenario"], FREE, method="mcmc", walkers=3)
@@ -248,8 +249,8 @@ def test_bad_walkers_and_foreign_output_are_refused(synthetic, tmp_path):
 
 
 def test_fit_output_step_defaults_to_0p05_unless_the_scenario_sets_it(tmp_path):
-    from runs.config import load_scenario
-    from runs.fit import fit_settings
+    from lunadyn.runs.spec.config import load_scenario
+    from lunadyn.runs.inference.fit import fit_settings
 
     a = tmp_path / "a.toml"
     a.write_text('law = "ml"\n')
@@ -261,8 +262,8 @@ def test_fit_output_step_defaults_to_0p05_unless_the_scenario_sets_it(tmp_path):
 
 def test_fit_command_log_scaled_parameter(tmp_path, warm, capsys):
     """A log-scaled parameter (f_dyn) is fitted in log10 with a log-uniform prior."""
-    from runs.cli import _Parser
-    from runs.cli_compare import add_commands
+    from lunadyn.runs.cli.main import _Parser
+    from lunadyn.runs.cli.compare import add_commands
 
     scn = tmp_path / "moon.toml"
     scn.write_text('law = "cia"\n')
@@ -282,8 +283,8 @@ def test_fit_command_log_scaled_parameter(tmp_path, warm, capsys):
 
 def test_observations_section_of_a_sweep_spec(synthetic):
     """A sweep spec's [observations]: record file, selection and likelihood settings, all in the hash."""
-    from runs.compare import parse_observations_section, sweep_variables
-    from runs.store import spec_hash
+    from lunadyn.runs.record.scoring import parse_observations_section, sweep_variables
+    from lunadyn.runs.spec.hashing import spec_hash
 
     obs, s, spec = parse_observations_section({"data": str(synthetic["data"]), "select": ["id=syn00,syn01"],
                                                "sigma_whole_rock": 0.3})
@@ -299,9 +300,9 @@ def test_observations_section_of_a_sweep_spec(synthetic):
 
 
 def test_compare_needs_the_field_or_a_matching_loglike(tmp_path, run_models):
-    from runs.compare import compare_store
-    from runs.registry import make_records
-    from runs.store import create_store, write_chunk
+    from lunadyn.runs.inference.compare import compare_store
+    from lunadyn.runs.registry import make_records
+    from lunadyn.runs.io.store import create_store, write_chunk
 
     res = run_models(make_records(2), {"output_step": 0.5})
     g = create_store(tmp_path / "nofield.zarr", spec={"kind": "sweep", "nofield": 1}, spec_text="", n_samples=2,

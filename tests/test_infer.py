@@ -1,7 +1,7 @@
 """Inference (issue 11): evidence and posterior of dynamo hypotheses on the sweep backends.
 
 - A toy likelihood with a known evidence (a correlated Gaussian split into three record groups inside
-  the unit box) through the same machinery (runs.infer.run_hypothesis, BatchLikelihood, Runner): every
+  the unit box) through the same machinery (runs.inference.infer.run_hypothesis, BatchLikelihood, Runner): every
   stage's ln Z within 3 reported σ and 0.3 of the exact value, the posterior mean and covariance.
 - A flat likelihood (sources = [], every model at B_floor) ends with a finite ln Z, the floor's.
 - Synthetic recovery: records drawn from a BMO model give the bmo hypothesis ln B >= 3 over core and
@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runs import evidence as ev
-from runs.errors import UserError
-from runs.observations import COLUMNS
+from lunadyn.runs.inference import evidence as ev
+from lunadyn.runs.errors import UserError
+from lunadyn.runs.record.observations import COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "runs" / "examples" / "moon_default.toml"
@@ -61,7 +61,7 @@ def exact_ln_z(parts, groups):
 
 @pytest.mark.parametrize("d", [2, 5])
 def test_toy_gaussian_evidence_and_posterior(d, tmp_path):
-    from runs.infer import BatchLikelihood, Runner, run_hypothesis
+    from lunadyn.runs.inference.infer import BatchLikelihood, Runner, run_hypothesis
 
     mu, C, parts = toy_parts(d)
     settings = ev.SMCSettings(particles=400, chain_length=10, ess_fraction=0.8, islands=8)
@@ -144,17 +144,17 @@ def small_spec(tmp_path, name="small.toml", hyps='bmo = { sources = ["bmo"] }', 
 
 
 def _lunadyn(*args, env=None, check=True):
-    return subprocess.run([sys.executable, "-m", "runs", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "lunadyn", *map(str, args)], capture_output=True, text=True,
                           cwd=ROOT, env={**os.environ, **(env or {})}, check=check)
 
 
 def test_flat_hypothesis_no_source_gives_the_floor_evidence(tmp_path, warm):
     """sources = []: no field at any age, every model at B_floor: one generation per stage, a finite
     ln Z equal to the likelihood of a field-free Moon."""
-    from runs.infer import infer, summarize
-    from runs.likelihood import log_likelihood
-    from runs.observations import load_observations
-    from runs.pipeline import output_ages
+    from lunadyn.runs.inference.infer import infer, summarize
+    from lunadyn.runs.record.likelihood import log_likelihood
+    from lunadyn.runs.record.observations import load_observations
+    from lunadyn.runs.compute.pipeline import output_ages
 
     spec = small_spec(tmp_path, hyps='none = { sources = [] }')
     out = infer(spec, tmp_path / "flat.zarr", backend="serial", progress=False)
@@ -176,7 +176,7 @@ def _store_arrays(path):
 
 
 def test_serial_and_dask_backends_give_the_same_samples_and_evidence(tmp_path, warm):
-    from runs.infer import infer
+    from lunadyn.runs.inference.infer import infer
 
     spec = small_spec(tmp_path)
     a = infer(spec, tmp_path / "serial.zarr", backend="serial", progress=False)
@@ -192,7 +192,7 @@ def test_sigkill_part_way_then_rerun_equals_an_uninterrupted_run(tmp_path, warm)
     ref = tmp_path / "ref.zarr"
     _lunadyn("infer", spec, "-o", ref, "--backend", "serial", "--json")
     out = tmp_path / "killed.zarr"
-    proc = subprocess.Popen([sys.executable, "-m", "runs", "infer", str(spec), "-o", str(out), "--backend", "serial",
+    proc = subprocess.Popen([sys.executable, "-m", "lunadyn", "infer", str(spec), "-o", str(out), "--backend", "serial",
                              "--json"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     state = out / "_state"
     deadline = time.monotonic() + 300
@@ -216,8 +216,8 @@ def test_sigkill_part_way_then_rerun_equals_an_uninterrupted_run(tmp_path, warm)
 def write_bmo_record(path, run_models):
     """Three value records 4.4-4.0 Ga from a BMO-only model (450 km, sigma_bmo 1e5) and three upper limits
     of 0.1 uT at 3.6-3.0 Ga where that model has no field (site latitude 0, no noise)."""
-    from runs.likelihood import interp_ages
-    from runs.registry import make_records
+    from lunadyn.runs.record.likelihood import interp_ages
+    from lunadyn.runs.registry import make_records
 
     truth = {"bmo_thickness0": 450e3, "sigma_bmo": 1e5, "sources": ["bmo"]}
     res = run_models(make_records(1, truth), {"output_step": 0.1})
@@ -237,7 +237,7 @@ def write_bmo_record(path, run_models):
 
 
 def test_synthetic_records_from_a_bmo_model_select_the_bmo_hypothesis(tmp_path, run_models):
-    from runs.infer import infer
+    from lunadyn.runs.inference.infer import infer
 
     truth = write_bmo_record(tmp_path / "syn.csv", run_models)
     spec = tmp_path / "syn.toml"
@@ -275,7 +275,7 @@ chunk_size = 80
 def test_store_opens_in_xarray_and_arviz(tmp_path, warm):
     import xarray as xr
 
-    from runs.infer import infer, to_arviz
+    from lunadyn.runs.inference.infer import infer, to_arviz
 
     spec = small_spec(tmp_path, hyps='bmo = { sources = ["bmo"] }\nany = { sources = ["core", "bmo", "precession"] }')
     infer(spec, tmp_path / "s.zarr", backend="serial", progress=False)
@@ -318,7 +318,7 @@ def test_store_opens_in_xarray_and_arviz(tmp_path, warm):
     (("chunk_size = 30", "chunk_size = 0"), "chunk_size in [settings]"),
 ])
 def test_bad_inference_specs_get_one_line_naming_the_field(tmp_path, edit, message):
-    from runs.infer_spec import spec_from_text
+    from lunadyn.runs.spec.inference import spec_from_text
 
     text = small_spec(tmp_path).read_text()
     assert edit[0] in text
@@ -334,14 +334,14 @@ def test_bad_inference_specs_get_one_line_naming_the_field(tmp_path, edit, messa
 def test_mpi_backend_gives_the_serial_result(tmp_path, warm):
     """mpiexec -n 2 lunadyn infer --backend mpi: rank 0 samples, both ranks compute every batch's chunks
     (shared-counter dispatch); the store equals the serial one bitwise."""
-    from runs.infer import infer
+    from lunadyn.runs.inference.infer import infer
 
     mpiexec = Path(sys.executable).parent / "mpiexec"
     if not mpiexec.exists():
         pytest.skip("no mpiexec (install the mpi extra)")
     spec = small_spec(tmp_path)
     infer(spec, tmp_path / "serial.zarr", backend="serial", progress=False)
-    r = subprocess.run([str(mpiexec), "-n", "2", sys.executable, "-m", "runs", "infer", str(spec), "-o",
+    r = subprocess.run([str(mpiexec), "-n", "2", sys.executable, "-m", "lunadyn", "infer", str(spec), "-o",
                         str(tmp_path / "mpi.zarr"), "--backend", "mpi", "--json"], capture_output=True, text=True,
                        cwd=ROOT, env={**os.environ, "NUMBA_NUM_THREADS": "1"}, timeout=600)
     assert r.returncode == 0, r.stderr

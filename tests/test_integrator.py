@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from scipy.stats import qmc
 
-from runs.pipeline import output_ages
-from runs.registry import PARAMS, make_records
-from thermal import kernel
-from thermal.layout import N_STATE, N_SUMMARY, N_Y, ST_BOUNDS
-from thermal.reference import integrate_reference
+from lunadyn.runs.compute.pipeline import output_ages
+from lunadyn.runs.registry import PARAMS, make_records
+from lunadyn.thermal import kernel
+from lunadyn.thermal.layout import N_STATE, N_SUMMARY, N_Y, ST_BOUNDS
+from lunadyn.thermal.reference import integrate_reference
 
 PRIOR_NAMES = ["r_core", "rho_core", "k_core", "sulfur_core", "K_core_ppm", "T_mantle0", "eta_ref",
                "f_hpe_crust", "f_hpe_basal", "bmo_thickness0", "T_bmo0"]

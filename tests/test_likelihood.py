@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from runs import likelihood as L
-from runs.errors import UserError
-from runs.likelihood import LikelihoodSettings, log_likelihood
-from runs.observations import COLUMNS, load_observations
+from lunadyn.runs.record import likelihood as L
+from lunadyn.runs.errors import UserError
+from lunadyn.runs.record.likelihood import LikelihoodSettings, log_likelihood
+from lunadyn.runs.record.observations import COLUMNS, load_observations
 
 AGES = np.linspace(4.5, 0.0, 91)  # the fit grid: 0.05 Ga
 SQRT2PI = math.sqrt(2 * math.pi)

@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 import zarr
 
+from lunadyn.testing import assert_stores_equal, serial_reference_store
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 MPIEXEC = BIN / "mpiexec"
@@ -66,49 +68,14 @@ def mpi_env(**extra):
 
 
 def mpi_sweep(spec, store, n=2, env=None, timeout=180, **popen):
-    cmd = [str(MPIEXEC), "-n", str(n), sys.executable, "-m", "runs", "sweep", str(spec), "-o", str(store),
+    cmd = [str(MPIEXEC), "-n", str(n), sys.executable, "-m", "lunadyn", "sweep", str(spec), "-o", str(store),
            "--backend", "mpi", "--json"]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env or mpi_env(), timeout=timeout,
                           **popen)
 
 
-def serial_store(spec_path, store):
-    """The reference: the same spec through the serial backend, in this process."""
-    from runs import api
-    return api.sweep(spec_path, store, backend="serial", progress=False)
-
-
-PROVENANCE = None
-
-
-def provenance_keys():
-    global PROVENANCE
-    if PROVENANCE is None:
-        from runs.store import provenance
-        PROVENANCE = set(provenance())
-    return PROVENANCE
-
-
-def assert_same_store(a, b):
-    """Every array of two stores (data variables, coordinates, status, done) is bitwise equal (NaN
-    payloads included), with equal dtype, shape and attributes; group attributes equal except provenance."""
-    ga, gb = zarr.open_group(str(a), mode="r"), zarr.open_group(str(b), mode="r")
-    names_a = sorted(k for k, _ in ga.arrays())
-    names_b = sorted(k for k, _ in gb.arrays())
-    assert names_a == names_b
-    skip = provenance_keys()
-    attrs_a = {k: v for k, v in ga.attrs.asdict().items() if k not in skip}
-    attrs_b = {k: v for k, v in gb.attrs.asdict().items() if k not in skip}
-    assert attrs_a == attrs_b
-    for name in names_a:
-        x, y = ga[name], gb[name]
-        assert x.dtype == y.dtype and x.shape == y.shape, name
-        assert x.attrs.asdict() == y.attrs.asdict(), name
-        xv, yv = x[...], y[...]
-        if xv.tobytes() != yv.tobytes():
-            same = (xv == yv) | (np.isnan(xv) & np.isnan(yv)) if xv.dtype.kind == "f" else xv == yv
-            pytest.fail(f"{name}: {int((~same).sum())} of {same.size} values differ between {a} and {b}")
-    assert bool(np.all(ga["done"][:]))
+serial_store = serial_reference_store
+assert_same_store = assert_stores_equal
 
 
 def read_log(path):
@@ -170,7 +137,7 @@ def test_chunks_are_handed_out_while_rank_0_is_busy(tmp_path):
     script.write_text(
         "import json, sys, time\n"
         "from mpi4py import MPI\n"
-        "from cluster.mpi_backend import SharedCounters\n"
+        "from lunadyn.cluster.mpi_backend import SharedCounters\n"
         "comm = MPI.COMM_WORLD\n"
         "c = SharedCounters(comm)\n"
         "got = []\n"
@@ -200,10 +167,10 @@ def test_killed_rank_takes_the_job_down_and_a_rerun_resumes_without_recomputing(
     spec = tmp_path / "big.toml"
     spec.write_text(BIG_SPEC)
     store, log = tmp_path / "mpi.zarr", tmp_path / "chunks.log"
-    from runs.sweep import load_spec
+    from lunadyn.runs.spec.sweep import load_spec
     n_chunks = load_spec(spec).n_chunks
     assert n_chunks == 40
-    cmd = [str(MPIEXEC), "-n", "2", sys.executable, "-m", "runs", "sweep", str(spec), "-o", str(store),
+    cmd = [str(MPIEXEC), "-n", "2", sys.executable, "-m", "lunadyn", "sweep", str(spec), "-o", str(store),
            "--backend", "mpi", "--json"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
                             env=mpi_env(LUNADYN_CHUNK_LOG=str(log)))

@@ -4,8 +4,8 @@ import hashlib
 
 import pytest
 
-from runs.errors import UserError
-from runs.observations import (COLUMNS, DEFAULT_SELECTION, load_observations, parse_selection, read_records,
+from lunadyn.runs.errors import UserError
+from lunadyn.runs.record.observations import (COLUMNS, DEFAULT_SELECTION, load_observations, parse_selection, read_records,
                                shipped_path)
 
 
@@ -158,8 +158,8 @@ def test_user_file_in_the_same_format_is_used_and_hashed(tmp_path):
 def test_data_command_lists_the_records_and_the_selection(capsys):
     import json
 
-    from runs.cli import _Parser
-    from runs.cli_compare import add_commands
+    from lunadyn.runs.cli.main import _Parser
+    from lunadyn.runs.cli.compare import add_commands
 
     parser = _Parser(prog="lunadyn")
     add_commands(parser.add_subparsers(dest="command", required=True))

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy.interpolate import PchipInterpolator
 
-from dynamo import orbit as o
-from dynamo import precession as p
-from thermal.constants import R_EARTH, YEAR
+from lunadyn.dynamo import orbit as o
+from lunadyn.dynamo import precession as p
+from lunadyn.thermal.constants import R_EARTH, YEAR
 
 INC = math.radians(5.145)
 BETA = 6.31e-4
@@ -60,7 +60,7 @@ def test_orbit_models_match_scipy_pchip_through_their_knots(orbit):
     got = o.semi_major_axis_array(orbit, x, 4.5, A_START)
     assert np.allclose(got, ref(x), rtol=1e-13, atol=0.0)
     for age, a in KNOTS[orbit]:
-        assert o.semi_major_axis(orbit, age, 4.5, A_START) == pytest.approx(a, rel=1e-14)
+        assert o.semi_major_axis_array(orbit, age, 4.5, A_START) == pytest.approx(a, rel=1e-14)
 
 
 @pytest.mark.parametrize("orbit", [o.ORBIT_CYCLOSTRATIGRAPHY, o.ORBIT_DWYER, o.ORBIT_CONSTANT_Q])
@@ -87,9 +87,9 @@ def test_f3_f4_f5_orbit_anchors():
     """F3/F4 (cyclostratigraphy: 341,000 km at 1.4 Ga, 50.5 R_E at 2.46 Ga) and F5 (dwyer: 48 R_E at 2.7 Ga;
     cyclostratigraphy reaches 48 R_E only around 2.9-3.2 Ga)."""
     cyc = o.ORBIT_CYCLOSTRATIGRAPHY
-    assert o.semi_major_axis(cyc, 1.4, 4.5, A_START) == pytest.approx(341000e3, rel=0.02)
-    assert o.semi_major_axis(cyc, 2.46, 4.5, A_START) / R_EARTH == pytest.approx(50.5, rel=0.02)
-    assert o.semi_major_axis(o.ORBIT_DWYER, 2.7, 4.5, A_START) / R_EARTH == pytest.approx(48.0, rel=1e-12)
+    assert o.semi_major_axis_array(cyc, 1.4, 4.5, A_START) == pytest.approx(341000e3, rel=0.02)
+    assert o.semi_major_axis_array(cyc, 2.46, 4.5, A_START) / R_EARTH == pytest.approx(50.5, rel=0.02)
+    assert o.semi_major_axis_array(o.ORBIT_DWYER, 2.7, 4.5, A_START) / R_EARTH == pytest.approx(48.0, rel=1e-12)
     x = np.linspace(2.5, 4.5, 2001)
     a = o.semi_major_axis_array(cyc, x, 4.5, A_START)
     age_48 = x[np.argmax(a < 48.0 * R_EARTH)]
@@ -104,19 +104,19 @@ def test_a5_f1_constant_q_collapse():
     a(1.5 Ga) = 35.37250 R_E; beyond the collapse the orbit is undefined (NaN, not an error)."""
     q = o.ORBIT_CONSTANT_Q
     assert o.CONSTANT_Q_COLLAPSE_AGE == pytest.approx(1.548127, abs=5e-7)
-    assert o.semi_major_axis(q, 1.0, 4.5, A_START) / R_EARTH == pytest.approx(51.42836, rel=1e-6)
-    assert o.semi_major_axis(q, 1.5, 4.5, A_START) / R_EARTH == pytest.approx(35.37250, rel=1e-6)
-    assert o.semi_major_axis(q, 0.0, 4.5, A_START) == 384400e3
+    assert o.semi_major_axis_array(q, 1.0, 4.5, A_START) / R_EARTH == pytest.approx(51.42836, rel=1e-6)
+    assert o.semi_major_axis_array(q, 1.5, 4.5, A_START) / R_EARTH == pytest.approx(35.37250, rel=1e-6)
+    assert o.semi_major_axis_array(q, 0.0, 4.5, A_START) == 384400e3
     for age in (1.5482, 1.6, 2.0, 4.5):
-        assert math.isnan(o.semi_major_axis(q, age, 4.5, A_START))
+        assert math.isnan(o.semi_major_axis_array(q, age, 4.5, A_START))
     assert math.isnan(o.mean_motion(math.nan))
 
 
 def test_constant_q_recedes_at_todays_rate():
     """F2: da/dt today = 3.82 cm/yr."""
     h = 1e-6  # Ga
-    rate = (o.semi_major_axis(o.ORBIT_CONSTANT_Q, 0.0, 4.5, A_START)
-            - o.semi_major_axis(o.ORBIT_CONSTANT_Q, h, 4.5, A_START)) / (h * 1e9)
+    rate = (o.semi_major_axis_array(o.ORBIT_CONSTANT_Q, 0.0, 4.5, A_START)
+            - o.semi_major_axis_array(o.ORBIT_CONSTANT_Q, h, 4.5, A_START)) / (h * 1e9)
     assert rate == pytest.approx(0.0382, rel=1e-5)
 
 
@@ -204,7 +204,7 @@ def test_state_1_exists_exactly_above_the_critical_ratio():
 def test_early_moon_state_1_at_4p2_ga_with_dwyer():
     """The reference figures: at 4.2 Ga on the dwyer orbit a = 33.6 R_E, Cassini state 1, theta_cm ~ -21 deg
     (the spin axis on the far side of the orbit normal from the ecliptic normal)."""
-    a = o.semi_major_axis(o.ORBIT_DWYER, 4.2, 4.5, A_START)
+    a = o.semi_major_axis_array(o.ORBIT_DWYER, 4.2, 4.5, A_START)
     assert a / R_EARTH == pytest.approx(33.6, abs=0.05)
     theta, state = p.cassini_obliquity(a, o.mean_motion(a), o.nodal_rate(a), BETA, INC, A_TRANSITION)
     assert state == p.CASSINI_STATE_1

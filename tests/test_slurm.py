@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 import zarr
 
-from test_mpi import assert_same_store, read_log
+from lunadyn.testing import assert_stores_equal as assert_same_store
+from test_mpi import read_log
 
 REPO = Path(__file__).resolve().parents[1]
 REQUIRED = os.environ.get("CI") == "true" or os.environ.get("LUNADYN_REQUIRE_SLURM") == "1"
@@ -74,7 +75,7 @@ def work(tmp_path_factory, slurm, warm):
     d = tmp_path_factory.mktemp("slurm")
     spec = d / "sweep.toml"
     spec.write_text(SPEC)
-    from runs import api
+    from lunadyn.runs import api
     api.sweep(spec, d / "serial.zarr", backend="serial", progress=False)
     return d, spec
 
@@ -87,7 +88,7 @@ def job_env(**extra):
 
 
 def lunadyn(*args, env=None, cwd=None, timeout=300):
-    return subprocess.run([sys.executable, "-m", "runs", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "lunadyn", *map(str, args)], capture_output=True, text=True,
                           env=env or job_env(), cwd=cwd or REPO, timeout=timeout)
 
 
@@ -195,8 +196,8 @@ def test_dask_slurmcluster_workers_complete_a_sweep(work):
 
 def test_dask_cluster_section_from_the_api(work, monkeypatch):
     """api.sweep with a SLURMCluster built from a [cluster] section (kind, cores, memory, walltime, jobs)."""
-    from runs import api
-    from cluster.jobqueue import cluster_from_spec
+    from lunadyn.runs import api
+    from lunadyn.cluster.jobqueue import cluster_from_spec
 
     d, spec = work
     store = d / "dask_api.zarr"

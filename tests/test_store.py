@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from runs import store
-from runs.errors import UserError
-from runs.registry import OUTPUTS, SUMMARIES
+from lunadyn.runs.io import store
+from lunadyn.runs.errors import UserError
+from lunadyn.runs.registry import OUTPUTS, SUMMARIES
 
 AGES = np.round(np.linspace(1.0, 0.0, 11), 12)
 SPEC = {"kind": "sweep", "parameters": {"k_core": 40.0, "law": "cia"}, "settings": {"rtol": 1e-6}}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from runs import cli
-from runs.errors import UserError
+from lunadyn.runs.cli import main as cli
+from lunadyn.cluster.errors import ClusterError
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -121,7 +121,7 @@ def test_json_dry_run_reports_the_script_and_submits_nothing(spec, capsys):
     (["--scheduler", "pbs", "--mode", "mpi", "--nodes", "4", "--ntasks", "2"], "--nodes 4 > --ntasks 2"),
 ])
 def test_bad_options_are_one_line_errors(spec, args, fragment):
-    proc = subprocess.run([sys.executable, "-m", "runs", "submit", str(spec), "--dry-run", *args],
+    proc = subprocess.run([sys.executable, "-m", "lunadyn", "submit", str(spec), "--dry-run", *args],
                           capture_output=True, text=True, cwd=spec.parent, timeout=120)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
@@ -141,7 +141,7 @@ def test_missing_submit_tool_is_a_one_line_error(spec, capsys, monkeypatch):
 
 
 def test_cluster_section_builds_single_threaded_workers():
-    from cluster.jobqueue import cluster_options
+    from lunadyn.cluster.jobqueue import cluster_options
 
     kind, kw, jobs = cluster_options({"kind": "pbs", "queue": "q", "account": "a", "cores": 8, "memory": "16GB",
                                       "walltime": "02:00:00", "jobs": 3, "job_extra_directives": ["-l place=free"],
@@ -163,16 +163,16 @@ def test_cluster_section_builds_single_threaded_workers():
     ({"kind": "slurm", "jobs": 0}, "jobs in [cluster]"),
 ])
 def test_bad_cluster_sections_are_user_errors(section, fragment):
-    from cluster.jobqueue import cluster_options
+    from lunadyn.cluster.jobqueue import cluster_options
 
-    with pytest.raises(UserError, match=re.escape(fragment)):
+    with pytest.raises(ClusterError, match=re.escape(fragment)):
         cluster_options(section)
 
 
 def test_pbs_cluster_job_script_has_the_directives_and_one_thread_per_worker():
     from dask_jobqueue import PBSCluster
 
-    from cluster.jobqueue import cluster_options
+    from lunadyn.cluster.jobqueue import cluster_options
 
     _, kw, _ = cluster_options({"queue": "workq", "account": "moon", "cores": 4, "memory": "8GB",
                                 "walltime": "03:00:00"}, "pbs")

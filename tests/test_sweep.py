@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from runs import api, sampling
-from runs.errors import UserError
-from runs.sweep import spec_from_text
-from test_mpi import assert_same_store  # every array bitwise, attributes but provenance
+from lunadyn.runs import api
+from lunadyn.runs.spec import sampling
+from lunadyn.runs.errors import UserError
+from lunadyn.runs.spec.sweep import spec_from_text
+from lunadyn.testing import assert_stores_equal as assert_same_store  # every array bitwise, attributes but provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = """
@@ -41,7 +42,7 @@ def write_spec(tmp_path, text=SMALL, name="spec.toml"):
 
 
 def cli(*args, env=None, **kw):
-    return subprocess.run([sys.executable, "-m", "runs", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "lunadyn", *map(str, args)], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, cwd=ROOT, **kw)
 
 
@@ -179,7 +180,7 @@ def test_sigkill_mid_sweep_then_rerun_equals_an_uninterrupted_run(serial_store, 
     log = tmp_path / "chunks.log"
     out = tmp_path / "killed.zarr"
     env = {"LUNADYN_CHUNK_LOG": str(log)}
-    proc = subprocess.Popen([sys.executable, "-m", "runs", "sweep", str(spec), "-o", str(out), "--backend",
+    proc = subprocess.Popen([sys.executable, "-m", "lunadyn", "sweep", str(spec), "-o", str(out), "--backend",
                              "serial", "--json"], env={**os.environ, **env}, cwd=ROOT, stderr=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True)
     _wait_for_lines(log, 4, proc)
@@ -202,7 +203,7 @@ def test_killing_a_dask_worker_mid_sweep_loses_nothing(serial_store, tmp_path):
     path, spec = serial_store
     log = tmp_path / "chunks.log"
     out = tmp_path / "dask_killed.zarr"
-    proc = subprocess.Popen([sys.executable, "-m", "runs", "sweep", str(spec), "-o", str(out), "--workers", "2",
+    proc = subprocess.Popen([sys.executable, "-m", "lunadyn", "sweep", str(spec), "-o", str(out), "--workers", "2",
                              "--json"], env={**os.environ, "LUNADYN_CHUNK_LOG": str(log)}, cwd=ROOT,
                             stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     lines = _wait_for_lines(log, 3, proc)
@@ -244,7 +245,7 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_resumes(serial_store, tmp_path):
     path, spec = serial_store
     log = tmp_path / "chunks.log"
     out = tmp_path / "int.zarr"
-    proc = subprocess.Popen([sys.executable, "-m", "runs", "sweep", str(spec), "-o", str(out), "--backend",
+    proc = subprocess.Popen([sys.executable, "-m", "lunadyn", "sweep", str(spec), "-o", str(out), "--backend",
                              "serial"], env={**os.environ, "LUNADYN_CHUNK_LOG": str(log)}, cwd=ROOT,
                             stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     _wait_for_lines(log, 3, proc)

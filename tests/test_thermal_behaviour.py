@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from runs.registry import make_records
-from thermal.parameters import CALIBRATION
+from lunadyn.runs.registry import make_records
+from lunadyn.thermal.parameters import CALIBRATION
 
 
 def bands(r):

@@ -7,7 +7,7 @@ meant to exercise is actually reached.
 import numpy as np
 import pytest
 
-from runs.registry import make_records
+from lunadyn.runs.registry import make_records
 
 NO_LAYER = {"bmo_thickness0": 0.0, "f_hpe_basal": 0.0}
 CASES = {

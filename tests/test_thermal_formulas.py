@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from runs.registry import make_records
-from thermal import core, radiogenic
-from thermal.constants import GA
+from lunadyn.runs.registry import make_records
+from lunadyn.thermal import core, radiogenic
+from lunadyn.thermal.constants import GA
 
 
 def rel(a, b):

@@ -8,7 +8,7 @@ import math
 
 from numba import njit
 
-from thermal.constants import G
+from .constants import G
 
 
 @njit(cache=True)

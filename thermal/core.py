@@ -11,7 +11,8 @@ import math
 import numpy as np
 from numba import njit
 
-from thermal.constants import G
+from .constants import G
+from .parameters import LIQUIDUS_LINEAR
 
 M_S, M_FE = 32.065, 55.845
 NT = 64                      # nodes of the per-record T* branch table
@@ -76,7 +77,7 @@ def liquidus(P, c, p):
     buono_walker (code 0): Buono & Walker (2011, GCA) eq. 29, P in GPa, c converted to the FeS mole
     fraction x = n_S/n_Fe (PHYSICS.md Part II 1.5). linear (code 1): T0 + dTdP (P - P(0)) + dTdc (c - c_ref).
     """
-    if p.liquidus == 1:
+    if p.liquidus == LIQUIDUS_LINEAR:
         P0 = core_pressure(0.0, p)
         return (p.liquidus_T0 + p.liquidus_dTdP * (P - P0) + p.liquidus_dTdc * (c - p.liquidus_c_ref),
                 p.liquidus_dTdP, p.liquidus_dTdc)

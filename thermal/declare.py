@@ -11,6 +11,14 @@ Validity bounds (PHYSICS.md I.6): the physical interval (positivity, or the stat
 each side -- the distance from the centre of the prior range to each of its ends is doubled (in
 log10 for log-scaled parameters). A parameter without a prior is fixed by default; its bounds are
 its physical interval.
+
+Bodies (``BODIES``; a scenario's ``body`` key, runs/config.py). The Moon is the default body. For the
+Earth (cross-code validation of the core; PHYSICS.md I.6 "Earth defaults"), a parameter with an Earth
+default (``earth``, not "n/a") takes it, with validity bounds derived by the same rule from its Earth
+prior ``earth_prior`` (None: fixed at the Earth default, bounds = its physical interval); a parameter
+whose Earth default is "n/a" (the mantle, the basal layer, the precession set) keeps its Moon default,
+prior and bounds. ``default_for``, ``prior_for`` and ``bounds_for`` apply the rule; ``bounds`` is the
+Moon's.
 """
 from __future__ import annotations
 
@@ -18,6 +26,26 @@ import math
 from dataclasses import dataclass, field
 
 INF = math.inf
+BODIES = ("moon", "earth")
+NA = "n/a"
+
+
+def widened_bounds(physical: tuple, prior: tuple | None, scale: str) -> tuple:
+    """Physical interval intersected with the prior range widened by a factor 2 about its centre
+    (in log10 for log-scaled parameters); the physical interval alone without a prior."""
+    lo, hi = physical
+    if prior is not None:
+        plo, phi = prior
+        if scale == "log":
+            c = 0.5 * (math.log10(plo) + math.log10(phi))
+            w = math.log10(phi) - math.log10(plo)
+            wlo, whi = 10 ** (c - w), 10 ** (c + w)
+        else:
+            c = 0.5 * (plo + phi)
+            w = phi - plo
+            wlo, whi = c - w, c + w
+        lo, hi = max(lo, wlo), min(hi, whi)
+    return (lo, hi)
 
 
 @dataclass(frozen=True)
@@ -39,7 +67,8 @@ class Param:
     prior: tuple | None = None
     scale: str = "linear"
     physical: tuple = (0.0, INF)
-    earth: object = "n/a"
+    earth: object = NA
+    earth_prior: tuple | None = None   # Earth prior range (same scale); only with an Earth default
     kind: str = "float"
     choices: tuple = ()
     size: int = 1
@@ -48,20 +77,24 @@ class Param:
 
     @property
     def bounds(self) -> tuple:
-        """Validity interval (lo, hi): physical interval intersected with the widened prior."""
-        lo, hi = self.physical
-        if self.prior is not None:
-            plo, phi = self.prior
-            if self.scale == "log":
-                c = 0.5 * (math.log10(plo) + math.log10(phi))
-                w = math.log10(phi) - math.log10(plo)
-                wlo, whi = 10 ** (c - w), 10 ** (c + w)
-            else:
-                c = 0.5 * (plo + phi)
-                w = phi - plo
-                wlo, whi = c - w, c + w
-            lo, hi = max(lo, wlo), min(hi, whi)
-        return (lo, hi)
+        """Validity interval (lo, hi) for the Moon: physical interval intersected with the widened prior."""
+        return widened_bounds(self.physical, self.prior, self.scale)
+
+    def has_earth_default(self) -> bool:
+        return not (isinstance(self.earth, str) and self.earth == NA)
+
+    def default_for(self, body: str = "moon"):
+        """The default on ``body`` (the Earth default where there is one, else the Moon's)."""
+        return self.earth if body == "earth" and self.has_earth_default() else self.default
+
+    def prior_for(self, body: str = "moon") -> tuple | None:
+        """The prior range on ``body`` (module docstring: Earth prior, or the Moon's where the Earth
+        default is n/a)."""
+        return self.earth_prior if body == "earth" and self.has_earth_default() else self.prior
+
+    def bounds_for(self, body: str = "moon") -> tuple:
+        """Validity interval (lo, hi) on ``body``: physical interval intersected with its widened prior."""
+        return widened_bounds(self.physical, self.prior_for(body), self.scale)
 
     def mask(self, names) -> int:
         """Bitmask of a ``set`` value (a sequence of names from ``choices``; bit i = choices[i])."""

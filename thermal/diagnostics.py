@@ -11,13 +11,14 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from thermal import core
-from thermal.layout import (D_DTC, D_EG, D_EK, D_EL, D_ER, D_ES, D_FI, D_HB, D_HRAD, D_QAD, D_QADB, D_QBOT,
+from . import core
+from .layout import (D_DTC, D_EG, D_EK, D_EL, D_ER, D_ES, D_FI, D_HB, D_HRAD, D_QAD, D_QADB, D_QBOT,
                             D_QCMB, D_QS, D_REGIME, D_RI, D_SOLEX, M_CORE, N_DIAG, N_Y, REG_BOTTOM_UP,
                             REG_PLATEAU, Y_DL, Y_TC, Y_TM)
-from thermal.mantle import solidus_excess
-from thermal.model import (F_DTC, F_HB, F_HRAD, F_QADB, F_QBOT, F_QCMB, F_QG, F_QL, F_QR, F_QS, F_RI, N_F,
+from .mantle import solidus_excess
+from .model import (F_DTC, F_HB, F_HRAD, F_QADB, F_QBOT, F_QCMB, F_QG, F_QL, F_QR, F_QS, F_RI, N_F,
                            evaluate)
+from .parameters import MODE_COUPLED
 
 
 @njit(cache=True)
@@ -81,7 +82,7 @@ def diagnose_one(p, ages, state, diag, tab, y, mode, dy, fl):
         diag[k, D_ER] = E_R
         diag[k, D_EK] = E_k
         diag[k, D_FI] = inner_boundary_fraction(E_S, E_L, E_G, E_R, regime)
-        diag[k, D_SOLEX] = solidus_excess(y[Y_TM], y[Y_DL], p) if p.mode == 0 else 0.0
+        diag[k, D_SOLEX] = solidus_excess(y[Y_TM], y[Y_DL], p) if p.mode == MODE_COUPLED else 0.0
 
 
 @njit(cache=True, parallel=True)

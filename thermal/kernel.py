@@ -15,18 +15,19 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from thermal import basal_layer as bl
-from thermal import core
-from thermal.constants import GA
-from thermal.layout import (FLAG_REGIME2, FLAG_REMELT, LAYER_HOT, LAYER_MOLTEN, LAYER_NONE, LAYER_SOLID,
+from . import basal_layer as bl
+from . import core
+from .constants import GA
+from .layout import (FLAG_REGIME2, FLAG_REMELT, ST_CODE_MASK, LAYER_HOT, LAYER_MOLTEN, LAYER_NONE, LAYER_SOLID,
                             M_CORE, M_EREF, M_LAYER, M_LID, M_RREF, M_THOLD, N_MODE, N_STATE, N_SUMMARY, N_Y,
                             REG_BOTTOM_UP, REG_EUTECTIC, REG_LIQUID, REG_PLATEAU, REG_SOLID, REG_TOP_DOWN,
                             S_AGE_BMO, S_AGE_NUC, S_BOOK_CORE, S_BOOK_CORE_SCALE, S_BOOK_LAYER,
                             S_BOOK_LAYER_SCALE, S_NSTEPS, ST_BOUNDS, ST_MAX_STEPS, ST_NONFINITE, ST_OK,
                             ST_UNDERFLOW, Y_DL, Y_IAQ, Y_IHL, Y_IQ, Y_IQB, Y_TB, Y_TC, Y_TM)
-from thermal.model import (F_RI, N_F, core_energy, core_freezing, evaluate, gravitating_radius,
+from .model import (F_RI, N_F, core_energy, core_freezing, evaluate, gravitating_radius,
                            layer_thickness0, released_core_energy)
-from thermal.radiogenic import core_potassium_energy
+from .radiogenic import core_potassium_energy
+from .parameters import MODE_COUPLED
 
 RK_C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0])
 RK_A = np.array([
@@ -106,7 +107,7 @@ def event_functions(age, start_age, y, mode, p, tab, g):
         else:
             X_end = p.latent_core * p.rho_core * 4.0 / 3.0 * math.pi * (p.r_core ** 3 - mode[M_RREF] ** 3)
         g[EV_SOLID if regime == REG_EUTECTIC else EV_PLATEAU_END] = (X_end - X) / core.secular_capacity(p)
-    if p.mode == 0 and mode[M_LID] < 0.5:
+    if p.mode == MODE_COUPLED and mode[M_LID] < 0.5:
         g[EV_LID] = (y[Y_DL] - p.crust_thickness) * 1e-3
 
 
@@ -211,7 +212,7 @@ def initial_mode(start_age, y, mode, p, tab, dy, fl):
     for k in range(N_MODE):
         mode[k] = 0.0
     H0 = layer_thickness0(p)
-    if p.mode == 0 and y[Y_DL] <= p.crust_thickness:
+    if p.mode == MODE_COUPLED and y[Y_DL] <= p.crust_thickness:
         mode[M_LID] = 1.0
     T_c = y[Y_TC]
     status = ST_OK
@@ -534,6 +535,6 @@ def integrate(records, ages, rtol, max_steps, state, summaries, status):
         w = np.empty(N_WORK)
         st = integrate_one(records[i], ages, rtol, max_steps, state, i, summaries[i], w)
         status[i] = st
-        if (st & 15) != 0:
+        if (st & ST_CODE_MASK) != 0:
             state[i, :, :] = np.nan
             summaries[i, :] = np.nan

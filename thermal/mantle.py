@@ -8,7 +8,9 @@ import math
 import numpy as np
 from numba import njit
 
-from thermal.constants import R_GAS
+from .constants import R_GAS
+
+MIN_MANTLE_THICKNESS = 10e3  # m: the thinnest convecting mantle the model accepts (thinner: status ST_BOUNDS)
 
 
 @njit(cache=True)

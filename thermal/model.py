@@ -8,16 +8,17 @@ import math
 
 from numba import njit
 
-from thermal import basal_layer as bl
-from thermal import core
-from thermal import mantle
-from thermal.constants import GA
-from thermal.core_only import prescribed_cmb_flow
-from thermal.layout import (LAYER_HOT, LAYER_MOLTEN, LAYER_NONE, LAYER_SOLID, M_CORE, M_EREF, M_LAYER,
+from . import basal_layer as bl
+from . import core
+from . import mantle
+from .constants import GA
+from .core_only import prescribed_cmb_flow
+from .layout import (LAYER_HOT, LAYER_MOLTEN, LAYER_NONE, LAYER_SOLID, M_CORE, M_EREF, M_LAYER,
                             M_LID, M_RREF, M_THOLD, REG_BOTTOM_UP, REG_EUTECTIC, REG_LIQUID, REG_PLATEAU,
                             REG_SOLID, REG_TOP_DOWN, ST_BOUNDS, ST_OK, ST_ROOT, Y_DL, Y_IAQ, Y_IHL, Y_IQ,
                             Y_IQB, Y_TB, Y_TC, Y_TM)
-from thermal.radiogenic import core_potassium_energy, core_potassium_heating, silicate_heating
+from .radiogenic import core_potassium_energy, core_potassium_heating, silicate_heating
+from .parameters import MODE_CORE_ONLY, MODE_COUPLED
 
 # heat flows of the moment (the ``fl`` array)
 (F_RI, F_HB, F_QS, F_QCMB, F_QBOT, F_QADB, F_HRAD, F_HLAYER, F_QR, F_DTC, F_QL, F_QG, F_CFR,
@@ -28,7 +29,7 @@ N_F = 15
 @njit(cache=True)
 def layer_thickness0(p):
     """H0 in use: the basal layer exists only in the coupled mode."""
-    return p.bmo_thickness0 if p.mode == 0 else 0.0
+    return p.bmo_thickness0 if p.mode == MODE_COUPLED else 0.0
 
 
 @njit(cache=True)
@@ -115,7 +116,7 @@ def evaluate(age, start_age, y, mode, p, tab, dydt, fl):
 
     H_b = 0.0
     Q_s = 0.0
-    if p.mode == 1:
+    if p.mode == MODE_CORE_ONLY:
         # core-only: prescribed CMB heat flow, mantle frozen
         Q_cmb = prescribed_cmb_flow(age, p)
         Q_bot = Q_cmb
@@ -127,9 +128,9 @@ def evaluate(age, start_age, y, mode, p, tab, dydt, fl):
         r_top = R - D_l
         r_bot = rc + H0
         D = r_top - r_bot
-        if D < 10e3 or T_m <= p.T_surface or D_l < 0.5 * d_c:
+        if D < mantle.MIN_MANTLE_THICKNESS or T_m <= p.T_surface or D_l < 0.5 * d_c:
             status = ST_BOUNDS
-            D = max(D, 10e3)
+            D = max(D, mantle.MIN_MANTLE_THICKNESS)
         T_bot = T_b if H0 > 0.0 else T_c
         eta_m = mantle.viscosity(T_m, p.eta_ref, p.E_visc, p.T_visc_ref)
         q_u = mantle.upper_boundary_flux(T_m, D, eta_m, p)

@@ -1,11 +1,20 @@
 """Thermal outputs (PHYSICS.md I.4), declared once: state columns, diagnostics, per-run summaries.
 
-The column order here is the order of the kernel's arrays; ``thermal/layout.py`` holds the matching
-integer indices that Numba code uses (tests/test_registry.py checks they agree).
+The column order here is the order of the kernel's arrays; ``thermal/layout.py`` derives the integer
+indices that Numba code uses from these declarations by name (and checks the mapping is complete).
 Fill values for "not applicable": -1 for ages that never happened, 0 for thicknesses, heat flows and
 entropy terms of an absent layer or inactive source. NaN only marks a failed model.
 """
-from thermal.declare import Output
+from .declare import Output
+
+# names of the codes of the basal-layer phase and the core regime (thermal/layout.py: code = index)
+LAYER_PHASES = ("none", "molten above T_b0", "molten", "solid")
+CORE_REGIMES = ("liquid", "bottom-up", "top-down", "eutectic", "solid")
+
+
+def _coded(names) -> str:
+    return ", ".join(f"{k} {name}" for k, name in enumerate(names))
+
 
 # State written by the kernel at every output age (float64 in stores): y and the discrete mode.
 STATE_OUTPUTS = (
@@ -19,9 +28,9 @@ STATE_OUTPUTS = (
     Output("int_Q_basal_top", "J", "integral of Q_bot since start_age", "state", dtype="float64"),
     Output("int_H_layer", "J", "integral of the basal layer's radiogenic heating since start_age", "state",
            dtype="float64"),
-    Output("mode_layer", "1", "basal-layer phase: 0 none, 1 molten above T_b0, 2 molten, 3 solid", "state",
+    Output("mode_layer", "1", "basal-layer phase: " + _coded(LAYER_PHASES), "state",
            dtype="float64"),
-    Output("mode_core", "1", "core regime: 0 liquid, 1 bottom-up, 2 top-down, 3 eutectic, 4 solid; "
+    Output("mode_core", "1", "core regime: " + _coded(CORE_REGIMES) + "; "
            "+10 while an off-centre nucleus grows at a T_c plateau", "state", dtype="float64"),
     Output("mode_lid", "1", "1 while the lid rests on the crust (dD_l/dt clamped at >= 0)", "state",
            dtype="float64"),
@@ -34,7 +43,7 @@ STATE_OUTPUTS = (
 
 DIAGNOSTIC_OUTPUTS = (
     Output("r_inner_core", "m", "inner-core radius r_i", "thermal"),
-    Output("core_regime", "1", "core regime 0 liquid, 1 bottom-up, 2 top-down, 3 eutectic, 4 solid", "thermal",
+    Output("core_regime", "1", "core regime " + _coded(CORE_REGIMES), "thermal",
            dtype="int8"),
     Output("bmo_thickness", "m", "molten basal-layer (BMO) thickness H_b", "thermal"),
     Output("Q_surface", "W", "surface heat flow (0 in core_only mode)", "thermal"),

@@ -5,9 +5,17 @@ Calibration of the default Moon (PHYSICS.md I.6, first issue): the defaults of `
 this implementation reaches with them are recorded in ``CALIBRATION`` below (and checked by
 tests/test_thermal_behaviour.py).
 """
-from thermal.declare import Param
+from .declare import BODIES, Param
 
 _P1 = "PHYSICS.md I.6"
+# Earth defaults (the registry's "Earth default" column; PHYSICS.md I.6; docs: README "Earth cores"): the
+# Earth's core for cross-code validation, in core_only mode. Structure from PREM; thermal properties and the
+# liquidus from Driscoll & Bercovici 2014 (DB14, PEPI 236:36, doi:10.1016/j.pepi.2014.08.004), the core of
+# VPLanet's ThermInt. The linear liquidus is DB14's Lindemann law T_Fe0 exp(-2(1 - 1/(3 gamma)) r^2/D_Fe^2)
+# (T_Fe0 = 5451.6 K, gamma = 1.3, D_Fe = 7000 km) replaced by its chord between the centre and today's ICB
+# (1221 km), converted to pressure with this core's P(r): 9.67e-9 K/Pa for rho_c = 10,940 kg/m3.
+_PREM = "PREM (Dziewonski & Anderson 1981)"
+_DB14 = "Driscoll & Bercovici 2014 (VPLanet ThermInt)"
 # Figures this implementation reaches with the defaults (checked by tests/test_thermal_behaviour.py):
 # every band of PHYSICS.md I.6 is met, so the reference calibration is kept unchanged. Also: inner core
 # nucleating (off-centre, r* = 4.3 km) at 3.434 Ga, frozen by the top-down turn (regime 2) at 3.08 Ga at
@@ -21,45 +29,62 @@ CALIBRATION = {
 
 THERMAL_PARAMETERS = (
     # --- body ---
-    Param("radius", "m", 1737.1e3, "lunar radius R", "IAU; " + _P1, "thermal"),
-    Param("g_surface", "m s-2", 1.62, "surface gravity g_s (used throughout the mantle in v1)", _P1, "thermal"),
-    Param("T_surface", "K", 250.0, "surface temperature T_s", _P1, "thermal"),
+    Param("radius", "m", 1737.1e3, "lunar radius R", "IAU; " + _P1 + "; Earth: IUGG mean radius", "thermal",
+          earth=6371.0e3),
+    Param("g_surface", "m s-2", 1.62, "surface gravity g_s (used throughout the mantle in v1)",
+          _P1 + "; Earth: " + _PREM, "thermal", earth=9.82),
+    Param("T_surface", "K", 250.0, "surface temperature T_s", _P1 + "; Earth: global mean", "thermal",
+          earth=288.0),
     Param("p_cmb", "Pa", 4.4e9, "pressure at the core-mantle boundary (held fixed when r_core varies)",
-          "Hamid checkLiquidus_all.m; " + _P1, "thermal"),
+          "Hamid checkLiquidus_all.m; " + _P1 + "; Earth: " + _PREM, "thermal", earth=135.75e9),
     # --- core ---
-    Param("r_core", "m", 350e3, "core radius r_c", "Hamid const_Moon.m; Weber 2011; " + _P1, "thermal",
-          prior=(300e3, 400e3)),
-    Param("rho_core", "kg m-3", 7000.0, "core density rho_c (constant-property core)", "Nimmo 2009; " + _P1,
-          "thermal", prior=(6000.0, 8000.0)),
-    Param("cp_core", "J kg-1 K-1", 835.0, "core specific heat c_p", "Hamid const_Moon.m", "thermal"),
-    Param("alpha_core", "K-1", 1e-4, "core thermal expansivity alpha_c", "Nimmo 2009", "thermal"),
-    Param("k_core", "W m-1 K-1", 40.0, "core thermal conductivity k_c", "Hamid sweep 10-50", "thermal",
-          prior=(10.0, 50.0)),
-    Param("sigma_core", "S m-1", 5e5, "core electrical conductivity sigma_c", "Stevenson 2003", "dynamo",
-          prior=(1e5, 1e6), scale="log"),
-    Param("latent_core", "J kg-1", 3.5e5, "latent heat of core crystallization L_H", "Hamid (T dS, dS = 200)",
-          "thermal"),
+    Param("r_core", "m", 350e3, "core radius r_c", "Hamid const_Moon.m; Weber 2011; " + _P1
+          + "; Earth: " + _PREM, "thermal", prior=(300e3, 400e3), earth=3480e3, earth_prior=(3400e3, 3560e3)),
+    Param("rho_core", "kg m-3", 7000.0, "core density rho_c (constant-property core)", "Nimmo 2009; " + _P1
+          + "; Earth: " + _PREM + " mean core density, 1.932e24 kg within 3480 km", "thermal",
+          prior=(6000.0, 8000.0), earth=10940.0, earth_prior=(10000.0, 12000.0)),
+    Param("cp_core", "J kg-1 K-1", 835.0, "core specific heat c_p", "Hamid const_Moon.m; Earth: " + _DB14,
+          "thermal", earth=840.0),
+    Param("alpha_core", "K-1", 1e-4, "core thermal expansivity alpha_c", "Nimmo 2009; Earth: " + _DB14,
+          "thermal", earth=1e-5),
+    Param("k_core", "W m-1 K-1", 40.0, "core thermal conductivity k_c", "Hamid sweep 10-50; Earth: "
+          "Wiedemann-Franz with sigma_c = 1e6 S/m at 4000 K as " + _DB14 + "; prior from Konopkova et al. 2016 "
+          "(~30) to Pozzo et al. 2012 (~150)", "thermal", prior=(10.0, 50.0), earth=100.0,
+          earth_prior=(30.0, 150.0)),
+    Param("sigma_core", "S m-1", 5e5, "core electrical conductivity sigma_c", "Stevenson 2003; Earth: " + _DB14
+          + "; Pozzo et al. 2012", "dynamo", prior=(1e5, 1e6), scale="log", earth=1e6, earth_prior=(5e5, 2e6)),
+    Param("latent_core", "J kg-1", 3.5e5, "latent heat of core crystallization L_H", "Hamid (T dS, dS = 200); "
+          "Earth: " + _DB14 + " (SPECLATENTICB)", "thermal", earth=750e3),
     Param("beta_sulfur", "1", 2.3, "compositional expansion beta_S (drho/rho per unit S mass fraction)",
-          "Hamid const_Moon.m", "thermal"),
-    Param("sulfur_core", "1", 0.1125, "bulk core sulfur mass fraction c0", "calibrated; " + _P1, "thermal",
-          prior=(0.01, 0.15), physical=(0.0, 1.0)),
+          "Hamid const_Moon.m; Earth: ~10 % density deficit for ~10 wt% light elements (Hirose et al. 2013)",
+          "thermal", earth=1.0),
+    Param("sulfur_core", "1", 0.1125, "bulk core sulfur mass fraction c0", "calibrated; " + _P1 + "; Earth: "
+          "the lumped light elements, 0.10 as " + _DB14 + " (CHI_OC_E); Hirose et al. 2013", "thermal",
+          prior=(0.01, 0.15), physical=(0.0, 1.0), earth=0.10, earth_prior=(0.05, 0.15)),
     Param("sulfur_eutectic", "1", 0.24, "eutectic sulfur mass fraction", "Breuer et al. 2015", "thermal",
-          physical=(0.0, 1.0)),
-    Param("K_core_ppm", "ppm", 0.0, "potassium in the core", "Hamid (<50 ppm)", "thermal", prior=(0.0, 50.0),
-          lower_open=False),
-    Param("T_cmb0", "K", 2000.0, "initial CMB temperature (only without a basal layer)", _P1, "thermal",
-          prior=(1800.0, 2200.0)),
+          physical=(0.0, 1.0),
+          note="Earth n/a: the light element is not S alone; the Moon's value is kept, never reached by an Earth "
+               "inner core (c_oc = c0/(1 - (r_i/r_c)^3) stays near c0)"),
+    Param("K_core_ppm", "ppm", 0.0, "potassium in the core", "Hamid (<50 ppm); Earth: none established "
+          "(Hirose et al. 2013), prior 0-250 ppm", "thermal", prior=(0.0, 50.0), lower_open=False, earth=0.0,
+          earth_prior=(0.0, 250.0)),
+    Param("T_cmb0", "K", 2000.0, "initial CMB temperature (only without a basal layer)", _P1 + "; Earth: "
+          + _DB14 + " (T_core 6000 K x epsilon_c 0.8)", "thermal", prior=(1800.0, 2200.0), earth=4800.0,
+          earth_prior=(4000.0, 5600.0)),
     Param("liquidus", "", "buono_walker", "core liquidus: Buono & Walker 2011 polynomial or linear",
-          "Buono & Walker 2011 GCA eq. 29; " + _P1, "thermal", kind="category",
-          choices=("buono_walker", "linear")),
-    Param("liquidus_T0", "K", 1862.0, "linear liquidus: T_L at the centre and c_ref", "Hamid runEnergyCalc.m",
-          "thermal"),
-    Param("liquidus_dTdP", "K Pa-1", 3e-8, "linear liquidus: dT_L/dP", "Hamid runEnergyCalc.m", "thermal",
-          physical=(-1e-6, 1e-6), lower_open=False),
+          "Buono & Walker 2011 GCA eq. 29; " + _P1 + "; Earth: linear (Buono & Walker fit lunar pressures)",
+          "thermal", kind="category", choices=("buono_walker", "linear"), earth="linear"),
+    Param("liquidus_T0", "K", 1862.0, "linear liquidus: T_L at the centre and c_ref", "Hamid runEnergyCalc.m; "
+          "Earth: " + _DB14 + " (Lindemann T_Fe0 = TREFLIND)", "thermal", earth=5451.6),
+    Param("liquidus_dTdP", "K Pa-1", 3e-8, "linear liquidus: dT_L/dP", "Hamid runEnergyCalc.m; Earth: chord "
+          "of the " + _DB14 + " Lindemann liquidus, centre to ICB (module comment); Anzellini et al. 2013 "
+          "~10 K/GPa", "thermal", physical=(-1e-6, 1e-6), lower_open=False, earth=9.67e-9),
     Param("liquidus_dTdc", "K", -2.5e3, "linear liquidus: dT_L/dc per unit S mass fraction",
-          "Hamid runEnergyCalc.m", "thermal", physical=(-1e5, 1e5), lower_open=False),
+          "Hamid runEnergyCalc.m; Earth: 0 as " + _DB14 + " (DTChiRef = 0)", "thermal", physical=(-1e5, 1e5),
+          lower_open=False, earth=0.0),
     Param("liquidus_c_ref", "1", 0.06, "linear liquidus: reference sulfur mass fraction",
-          "Hamid runEnergyCalc.m", "thermal", physical=(0.0, 1.0), lower_open=False),
+          "Hamid runEnergyCalc.m; Earth: the bulk light-element fraction", "thermal", physical=(0.0, 1.0),
+          lower_open=False, earth=0.10),
     # --- mantle ---
     Param("T_mantle0", "K", 1700.0, "initial mantle potential temperature T_m", _P1, "thermal",
           prior=(1600.0, 1800.0)),
@@ -105,14 +130,23 @@ THERMAL_PARAMETERS = (
           prior=(1e2, 1e5), scale="log"),
     # --- core-only mode ---
     Param("mode", "", "coupled", "coupled mantle/basal layer/core, or core_only with a prescribed Q_cmb",
-          _P1 + " I.2.3", "thermal", kind="category", choices=("coupled", "core_only")),
+          _P1 + " I.2.3; Earth: core_only (v1 has no Earth mantle)", "thermal", kind="category",
+          choices=("coupled", "core_only"), earth="core_only"),
     Param("qcmb_n", "1", 1, "core_only: number of (age, Q_cmb) knots used (1 = constant)", "PHYSICS.md I.2.3",
           "thermal", kind="int", physical=(1, 32), lower_open=False),
     Param("qcmb_ages", "Ga", (0.0,), "core_only: ages of the prescribed Q_cmb knots", "PHYSICS.md I.2.3",
           "thermal", kind="array", size=32, physical=(0.0, 10.0), lower_open=False),
     Param("qcmb_values", "W", (2e9,), "core_only: prescribed Q_cmb at the knots (positive outward)",
-          "PHYSICS.md I.2.3", "thermal", kind="array", size=32, physical=(-1e14, 1e14), lower_open=False),
+          "PHYSICS.md I.2.3; Earth: 10 TW, within today's 5-17 TW (Jaupart et al. 2015)", "thermal",
+          kind="array", size=32, physical=(-1e14, 1e14), lower_open=False, earth=(10e12,)),
 )
+
+# Which body's defaults and bounds a scenario takes (thermal/declare.py "Bodies"): a scenario key
+# (``body = "earth"``), resolved when the scenario is validated; it changes no number by itself (the values
+# it selects are what the spec hash covers), so it is neither a model parameter nor a spec setting.
+BODY = Param("body", "", "moon", "which body's defaults and bounds the scenario takes (earth: the Earth "
+             "defaults of the core parameters, core_only mode; the rest stays the Moon's)",
+             "thermal/declare.py; PHYSICS.md I.6", "scenario", kind="category", choices=BODIES)
 
 # Spec-level settings (never swept; PHYSICS.md I.1, I.5).
 SPEC_PARAMETERS = (
@@ -123,3 +157,13 @@ SPEC_PARAMETERS = (
     Param("max_steps", "1", 20000, "maximum accepted+rejected steps per model", _P1, "spec", kind="int",
           physical=(10, 10_000_000), lower_open=False),
 )
+
+
+def _code(name: str, choice: str) -> int:
+    """The integer code of a categorical parameter's choice (its index in the declared choices)."""
+    return next(p for p in THERMAL_PARAMETERS if p.name == name).code(choice)
+
+
+# named codes of the thermal categoricals, used by the Numba code instead of bare integers
+LIQUIDUS_BUONO_WALKER, LIQUIDUS_LINEAR = _code("liquidus", "buono_walker"), _code("liquidus", "linear")
+MODE_COUPLED, MODE_CORE_ONLY = _code("mode", "coupled"), _code("mode", "core_only")

@@ -7,7 +7,7 @@ import math
 
 from numba import njit
 
-from thermal.constants import GA
+from .constants import GA
 
 LN2 = math.log(2.0)
 # Heat production per kg of isotope (W/kg) and natural abundance (T&S Table 4.2, no neutrinos).

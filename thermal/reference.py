@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from thermal import core, kernel
-from thermal.layout import N_MODE, N_STATE, N_SUMMARY, N_Y, S_NSTEPS
-from thermal.model import N_F, evaluate
+from . import core, kernel
+from .layout import N_MODE, N_STATE, N_SUMMARY, N_Y, S_NSTEPS
+from .model import N_F, evaluate
 
 
 def integrate_reference(rec, ages, rtol=1e-6, method="LSODA", atol_factor=1.0):

@@ -1,6 +1,0 @@
-"""``python -m runs`` is the ``lunadyn`` command line."""
-import sys
-
-from runs.cli import main
-
-sys.exit(main())

@@ -1,0 +1,1 @@
+"""The lunadyn command line: every command, one line per user error."""

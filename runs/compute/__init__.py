@@ -1,0 +1,1 @@
+"""Computing models: the chunk pipeline, single runs, the sweep driver, field re-scoring, progress."""

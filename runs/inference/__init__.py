@@ -1,0 +1,1 @@
+"""Inference: comparison with the record, the sweep posterior, fits, run summaries."""

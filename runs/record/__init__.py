@@ -1,0 +1,1 @@
+"""The measured record (observations) and the likelihood of a model given it."""

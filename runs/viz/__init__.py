@@ -1,0 +1,1 @@
+"""Figures of runs, comparisons and fits (matplotlib, Agg canvases; never pyplot state)."""
