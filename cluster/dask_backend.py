@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 
+from .protocol import Backend
+
 
 @contextmanager
 def client_for(workers: int | None = None, scheduler: str | None = None, cluster=None):
@@ -51,7 +53,7 @@ def client_for(workers: int | None = None, scheduler: str | None = None, cluster
         lc.close()
 
 
-class DaskBackend:
+class DaskBackend(Backend):
     """dask.distributed backend of the protocol in ``cluster.backends``: chunk indices as tasks.
 
     options: ``workers`` (LocalCluster size, default one per core), ``scheduler`` (address of a running
@@ -60,15 +62,10 @@ class DaskBackend:
     """
 
     name = "dask"
-    is_root = True
-
     def __init__(self, workers: int | None = None, scheduler: str | None = None, cluster=None, retries: int = 3):
         self.workers, self.scheduler, self.cluster, self.retries = workers, scheduler, cluster, retries
         self._session = None
         self._client = None
-
-    def __enter__(self):
-        return self
 
     def __exit__(self, *exc):
         if self._session is not None:
@@ -98,9 +95,6 @@ class DaskBackend:
         except KeyboardInterrupt:
             client.cancel(futures)
             raise
-
-    def once(self, fn):
-        return fn()
 
     def map(self, fn, todo, on_report=None) -> list:
         """fn(i) for every i in ``todo`` on dask workers; the reports in completion order.

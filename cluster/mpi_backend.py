@@ -34,6 +34,8 @@ import warnings
 
 import numpy as np
 
+from .protocol import Backend
+
 # slots of the shared window on rank 0
 NEXT, CHUNKS_DONE, MODELS_DONE = 0, 1, 2
 N_SLOTS = 3
@@ -90,7 +92,7 @@ class SharedCounters:
         self.win.Free()
 
 
-class MpiBackend:
+class MpiBackend(Backend):
     """MPI backend of the protocol in ``cluster.backends`` (one object per rank)."""
 
     name = "mpi"
@@ -103,9 +105,6 @@ class MpiBackend:
         self.comm = comm or MPI.COMM_WORLD
         self.is_root = self.comm.rank == 0
         self._items_counters = None
-
-    def __enter__(self):
-        return self
 
     def __exit__(self, *exc):
         if self._items_counters is not None and self.is_root:

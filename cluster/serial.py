@@ -1,24 +1,15 @@
 """The serial backend: chunks computed one after the other in this process (the determinism reference)."""
+from .protocol import Backend
 
 
-class SerialBackend:
+
+class SerialBackend(Backend):
     """In-process backend of the protocol in ``cluster.backends``."""
 
     name = "serial"
-    is_root = True
-
     def __init__(self, **options):
         if options:
             raise TypeError(f"the serial backend takes no options, got {', '.join(options)}")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def once(self, fn):
-        return fn()
 
     def map(self, fn, todo, on_report=None) -> list:
         """fn(i) for i in todo, in order; a KeyboardInterrupt stops between chunks."""
