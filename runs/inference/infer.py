@@ -229,19 +229,39 @@ class Runner:
     def map(self, fn, items) -> list:
         return self.backend.map_items(fn, list(items))
 
+    @property
+    def n_workers(self) -> int:
+        """Worker processes the backend computes on (1 in process)."""
+        if self.backend.name == "dask":
+            return max(1, len(self.backend.client().scheduler_info().get("workers", {})))
+        if self.backend.name == "mpi":
+            return self.backend.comm.size
+        return 1
+
 
 class BatchLikelihood:
     """loglike(U) for runs.inference.evidence: U split into chunks, mapped over the runner, reassembled in order."""
 
     def __init__(self, runner: Runner, fn, chunk_size: int):
         self.runner, self.fn, self.chunk_size = runner, fn, int(chunk_size)
+        self._workers = None
         self.n_models = 0
         self.seconds = 0.0
+
+    def chunks(self, U) -> list:
+        """Chunks of at most chunk_size rows, and at least two per worker when the batch allows, of equal
+        size (a batch smaller than 2·workers·chunk_size would otherwise leave workers idle; the models
+        do not depend on how a batch is chunked)."""
+        n = U.shape[0]
+        if self._workers is None:
+            self._workers = self.runner.n_workers
+        k = max(-(-n // self.chunk_size), min(n, 2 * self._workers if self._workers > 1 else 1), 1)
+        return [c for c in np.array_split(U, k) if c.shape[0]]
 
     def __call__(self, U):
         U = np.asarray(U, dtype=float)
         t0 = time.perf_counter()
-        parts = self.runner.map(self.fn, [U[lo: lo + self.chunk_size] for lo in range(0, U.shape[0], self.chunk_size)])
+        parts = self.runner.map(self.fn, self.chunks(U))
         self.seconds += time.perf_counter() - t0
         self.n_models += U.shape[0]
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
