@@ -255,7 +255,8 @@ def test_a_sharded_store_holds_one_file_per_array_and_unit(sharded):
     assert g["loglike"].shards == (4,) and g["loglike"].chunks == (2,)
     assert g["B_surface_at"].shards == (4, 2) and g["done"].chunks == (1,)
     arrays = [name for name, _ in g.arrays()]
-    per_unit = [name for name in arrays if g[name].metadata.dimension_names[0] == "sample"] + ["done"]
+    per_unit = [name for name in arrays if g[name].metadata.dimension_names[0] in ("sample", "chunk")]
+    assert "done" in per_unit and "nbytes" in per_unit               # the ledger: one entry per unit
     # one file per array and unit, the metadata files, and the small coordinates (age, named_age, record)
     expected = s.n_chunks * len(per_unit) + (len(arrays) + 1) + 3 + 1      # + zarr.json, consolidated view
     info = json.loads(_cli("info", d / "serial.zarr", "--json").stdout)
@@ -325,3 +326,22 @@ def test_a_large_sweep_makes_its_samples_a_slice_at_a_time_and_writes_the_same_s
     assert h.attrs["unit_coordinates"] == 1
     for name, a in g.arrays():
         _bitwise(h[name][...], a[...], name)
+
+
+def test_a_corrupted_shard_is_found_and_only_its_unit_recomputed(sharded, tmp_path):
+    """The integrity scan reads a shard chunk by chunk against its checksums (and its index's): one
+    flipped byte in one inner chunk of unit 2 marks unit 2, and only it, damaged."""
+    import shutil
+
+    from lunadyn.runs.io.store import scan_store
+
+    d, _ = sharded
+    copy = tmp_path / "copy.zarr"
+    shutil.copytree(d / "serial.zarr", copy)
+    assert scan_store(copy, verify=True).ok
+    f = copy / "loglike" / "c" / "2"
+    data = bytearray(f.read_bytes())
+    data[3] ^= 0xFF                                   # inside the first inner chunk
+    f.write_bytes(bytes(data))
+    h = scan_store(copy, verify=True)
+    assert h.units == [2] and "loglike: checksum mismatch" in h.damaged[2]

@@ -760,8 +760,37 @@ def _crc_ok(data: bytes) -> bool:
     return np.uint32(google_crc32c.value(data[:-4])).tobytes() == data[-4:]
 
 
-def _check_file(p: Path, size: int | None, verify: bool) -> str | None:
-    """None if the chunk file is sound, else what is wrong with it."""
+def shard_chunks(metadata) -> int:
+    """Inner chunks per shard of a sharded array (zarr v3 ShardingCodec), 0 for an unsharded one."""
+    from zarr.codecs import ShardingCodec
+
+    codecs = getattr(metadata, "codecs", ())
+    if not codecs or not isinstance(codecs[0], ShardingCodec):
+        return 0
+    outer = metadata.chunk_grid.chunk_shape
+    inner = codecs[0].chunk_shape
+    return int(np.prod([-(-o // i) for o, i in zip(outer, inner)]))
+
+
+def _shard_ok(data: bytes, n_inner: int) -> bool:
+    """A shard file as zarr writes it (index at the end: n_inner (offset, nbytes) uint64 pairs, then its
+    crc32c): the index's checksum and every inner chunk's (each chunk ends in its own crc32c)."""
+    index_size = 16 * n_inner + 4
+    if len(data) < index_size or not _crc_ok(data[-index_size:]):
+        return False
+    index = np.frombuffer(data[-index_size:-4], dtype="<u8").reshape(n_inner, 2)
+    empty = np.iinfo(np.uint64).max
+    for offset, nbytes in index:
+        if offset == empty and nbytes == empty:
+            continue
+        if offset + nbytes > len(data) - index_size or not _crc_ok(data[int(offset):int(offset + nbytes)]):
+            return False
+    return True
+
+
+def _check_file(p: Path, size: int | None, verify: bool, n_inner: int = 0) -> str | None:
+    """None if the chunk file is sound, else what is wrong with it. n_inner: the file is a shard of that
+    many inner chunks (``shard_chunks``), checked chunk by chunk."""
     try:
         st_ = os.stat(p)
     except FileNotFoundError:
@@ -777,7 +806,7 @@ def _check_file(p: Path, size: int | None, verify: bool) -> str | None:
             data = p.read_bytes()
         except OSError as e:
             return f"unreadable ({e.strerror})"
-        if not _crc_ok(data):
+        if not (_shard_ok(data, n_inner) if n_inner else _crc_ok(data)):
             return "checksum mismatch"
     return None
 
@@ -922,7 +951,7 @@ def scan_store(path, verify: bool = False, units=None) -> Health:
             am, nd = encoders[name]
             f = p / name / am.encode_chunk_key((i,) + (0,) * (nd - 1))
             size = int(nbytes[i, j]) if done_i else None
-            why = _check_file(f, size, verify)
+            why = _check_file(f, size, verify, shard_chunks(am))
             h.files_checked += 1
             if why is None:
                 continue
@@ -1048,7 +1077,7 @@ def _unit_sizes(p: Path, g, unit_arrays, i: int, verify: bool = False):
     for name in unit_arrays:
         a = g[name]
         f = p / name / a.metadata.encode_chunk_key((i,) + (0,) * (len(a.shape) - 1))
-        if _check_file(f, None, verify) is not None:
+        if _check_file(f, None, verify, shard_chunks(a.metadata)) is not None:
             return None
         sizes.append(f.stat().st_size)
     return sizes
