@@ -38,7 +38,7 @@ import warnings
 
 import numpy as np
 
-from .protocol import Backend
+from .protocol import Backend, keeps
 
 # slots of the shared window on rank 0
 NEXT, CHUNKS_DONE, MODELS_DONE, STOP = 0, 1, 2, 3
@@ -126,8 +126,9 @@ class MpiBackend(Backend):
             raise SystemExit(2)
         return msg[1]
 
-    def map(self, fn, todo, on_report=None) -> list:
-        todo = list(todo)
+    def map(self, fn, todo, on_report=None, collect: bool = True) -> list:
+        """fn(todo[k]) with k from the shared counter; on rank 0 every rank's reports (none with
+        ``collect=False``: rank 0 counts progress through ``on_report``, so memory stays flat)."""
         counters = SharedCounters(self.comm)   # collective (a barrier): every rank is ready to compute
         mine, interrupted, seen = [], False, [0, 0]
 
@@ -145,7 +146,8 @@ class MpiBackend(Backend):
                 if k >= len(todo):
                     break
                 rep = fn(todo[k])
-                mine.append(rep)
+                if keeps(collect, rep):
+                    mine.append(rep)
                 if rep.get("stop"):
                     counters.add(STOP, 1)
                     break

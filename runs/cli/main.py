@@ -276,7 +276,8 @@ def cmd_info(args) -> int:
             ("failed models", str(info["n_failed"])),
             ("variables", f"{len(info['variables'])}: " + ", ".join(list(info["variables"])[:12])
              + (" ..." if len(info["variables"]) > 12 else "")),
-            ("size on disk", f"{info['size_bytes'] / 1e6:.1f} MB")]
+            ("size on disk", f"{info['size_bytes'] / 1e6:.1f} MB in {info['files']} files"
+             + (f" ({info['size_bytes'] / info['n_samples']:.0f} bytes a model)" if info["n_samples"] else ""))]
     check = ("every chunk read against its checksum" if integ["verified"]
              else "presence and sizes (--verify reads every chunk)")
     if integ["intact"]:
