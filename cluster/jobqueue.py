@@ -37,8 +37,19 @@ KEYS = ("kind", "queue", "account", "cores", "memory", "walltime", "jobs", "proc
         "job_extra_directives", "job_script_prologue", "interface", "log_directory", "local_directory",
         "job_name", "death_timeout", "resource_spec")
 DEFAULTS = {"cores": 1, "memory_per_core_gb": 2, "walltime": "01:00:00", "jobs": 1}
-WALLTIME = re.compile(r"^(\d+-)?\d{1,3}:\d{2}:\d{2}$")
-MEMORY = re.compile(r"^\d+(\.\d+)?\s*([KMGT]i?B|[KMGT])?$", re.IGNORECASE)
+WALLTIME = re.compile(r"(\d+-)?\d{1,3}:\d{2}:\d{2}")
+MEMORY = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|[KMGT])?", re.IGNORECASE)
+# values dask-jobqueue writes into job scripts unquoted (#SBATCH lines, the worker command): validated,
+# always with fullmatch (a trailing newline must not pass)
+SAFE = {"queue": re.compile(r"[A-Za-z0-9_.+,-]+"), "account": re.compile(r"[A-Za-z0-9_.+,-]+"),
+        "interface": re.compile(r"[A-Za-z0-9_.:-]+"),
+        "log_directory": re.compile(r"[A-Za-z0-9_./@%+,=:~-]+"),
+        "local_directory": re.compile(r"[A-Za-z0-9_./@%+,=:~-]+"),
+        "resource_spec": re.compile(r"[A-Za-z0-9_=:.+,-]+"),
+        "job_name": re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")}
+SAFE_TEXT = {"queue": "_ . + , -", "account": "_ . + , -", "interface": "_ . : -",
+             "log_directory": "_ . / @ % + , = : ~ -", "local_directory": "_ . / @ % + , = : ~ -",
+             "resource_spec": "_ = : . + , -"}
 
 
 def _where(key):
@@ -85,15 +96,28 @@ def cluster_options(section: dict | None, kind: str | None = None) -> tuple[str,
     memory = section.get("memory", f"{DEFAULTS['memory_per_core_gb'] * cores}GB")
     if isinstance(memory, (int, float)) and not isinstance(memory, bool):
         memory = f"{memory}GB"
-    if not isinstance(memory, str) or not MEMORY.match(memory.strip()):
+    if not isinstance(memory, str) or not MEMORY.fullmatch(memory.strip()):
         raise ClusterError(f"{_where('memory')}: expected a size such as \"16GB\", got {memory!r}")
     walltime = section.get("walltime", DEFAULTS["walltime"])
-    if not isinstance(walltime, str) or not WALLTIME.match(walltime):
+    if not isinstance(walltime, str) or not WALLTIME.fullmatch(walltime):
         raise ClusterError(f"{_where('walltime')}: expected HH:MM:SS, got {walltime!r}")
+    import shlex
+
+    from .submit import CONTROL, check_directive
+
     prologue = ["export NUMBA_NUM_THREADS=1", "export OMP_NUM_THREADS=1"]
     if os.environ.get("NUMBA_CACHE_DIR"):
-        prologue.append(f"export NUMBA_CACHE_DIR={os.environ['NUMBA_CACHE_DIR']}")
-    prologue += _string_list(section, "job_script_prologue")
+        prologue.append(f"export NUMBA_CACHE_DIR={shlex.quote(os.environ['NUMBA_CACHE_DIR'])}")
+    for line in _string_list(section, "job_script_prologue"):
+        if CONTROL.search(line):
+            raise ClusterError(f"{_where('job_script_prologue')}: {line!r}: one line of shell per entry "
+                               "(no newlines or control characters)")
+        prologue.append(line)
+    for d in _string_list(section, "job_extra_directives"):
+        try:
+            check_directive(d)
+        except ClusterError as e:
+            raise ClusterError(f"{_where('job_extra_directives')}: {str(e).removeprefix('--directive ')}") from None
     kw = {
         "cores": cores,
         "processes": processes,
@@ -104,6 +128,9 @@ def cluster_options(section: dict | None, kind: str | None = None) -> tuple[str,
         "python": sys.executable,
         "job_name": section.get("job_name", "lunadyn-worker"),
     }
+    if not isinstance(kw["job_name"], str) or not SAFE["job_name"].fullmatch(kw["job_name"]):
+        raise ClusterError(f"{_where('job_name')}: expected a letter then letters, digits, '_', '.', '-', "
+                           f"got {kw['job_name']!r}")
     queue = section.get("queue", os.environ.get("LUNADYN_CLUSTER_QUEUE") or None)
     account = section.get("account", os.environ.get("LUNADYN_CLUSTER_ACCOUNT") or None)
     for key, v in (("queue", queue), ("account", account), ("interface", section.get("interface")),
@@ -114,6 +141,9 @@ def cluster_options(section: dict | None, kind: str | None = None) -> tuple[str,
             continue
         if not isinstance(v, str) or not v:
             raise ClusterError(f"{_where(key)}: expected a non-empty string, got {v!r}")
+        if not SAFE[key].fullmatch(v):
+            raise ClusterError(f"{_where(key)}: {v!r} goes into the worker job scripts unquoted: expected only "
+                               f"letters, digits and {SAFE_TEXT[key]} (no spaces or shell metacharacters)")
         kw[key] = v
     if "resource_spec" in kw and kind != "pbs":
         raise ClusterError(f"{_where('resource_spec')}: only PBS takes a resource_spec")

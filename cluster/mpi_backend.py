@@ -11,6 +11,10 @@ and models finished, ``Accumulate`` with ``MPI.SUM``) feed rank 0's progress: af
 chunks rank 0 reports what every rank finished since (a report ``{"chunks": k, "n": models}``). At the
 end rank 0 gathers every rank's reports and returns them; the other ranks return an empty list.
 
+A ``stop`` report (the protocol's early end: the chunk function met a full or read-only file system)
+raises the shared STOP counter; every rank checks it before taking a chunk, so all of them stop after
+their current chunk and rank 0 returns every report, the stopping ones included.
+
 Failure: an exception in a rank aborts the whole job (``MPI_Abort``), and a rank killed outright takes
 the job down through mpiexec; in both cases every chunk marked done is complete on disk (its data are
 written before its flag) and a rerun of the same command resumes with the chunks not done. A Ctrl-C
@@ -34,11 +38,11 @@ import warnings
 
 import numpy as np
 
-from .protocol import Backend
+from .protocol import Backend, keeps
 
 # slots of the shared window on rank 0
-NEXT, CHUNKS_DONE, MODELS_DONE = 0, 1, 2
-N_SLOTS = 3
+NEXT, CHUNKS_DONE, MODELS_DONE, STOP = 0, 1, 2, 3
+N_SLOTS = 4
 
 
 def single_threaded_numba() -> None:
@@ -194,8 +198,9 @@ class MpiBackend(Backend):
             raise SystemExit(2)
         return msg[1]
 
-    def map(self, fn, todo, on_report=None) -> list:
-        todo = list(todo)
+    def map(self, fn, todo, on_report=None, collect: bool = True) -> list:
+        """fn(todo[k]) with k from the shared counter; on rank 0 every rank's reports (none with
+        ``collect=False``: rank 0 counts progress through ``on_report``, so memory stays flat)."""
         counters = SharedCounters(self.comm)   # collective (a barrier): every rank is ready to compute
         mine, interrupted, seen = [], False, [0, 0]
 
@@ -207,11 +212,17 @@ class MpiBackend(Backend):
 
         try:
             while True:
+                if counters.read(STOP):
+                    break
                 k = counters.fetch_add(NEXT)
                 if k >= len(todo):
                     break
                 rep = fn(todo[k])
-                mine.append(rep)
+                if keeps(collect, rep):
+                    mine.append(rep)
+                if rep.get("stop"):
+                    counters.add(STOP, 1)
+                    break
                 if not rep.get("skipped"):
                     counters.add(CHUNKS_DONE, 1)
                     counters.add(MODELS_DONE, rep["n"])

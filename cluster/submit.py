@@ -32,8 +32,16 @@ from .errors import ClusterError
 SCHEDULERS = ("slurm", "pbs")
 MODES = ("mpi", "array", "dask")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-TIME = re.compile(r"^(\d+-)?\d{1,3}:[0-5]\d:[0-5]\d$")
-NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
+TIME = re.compile(r"(\d+-)?\d{1,3}:[0-5]\d:[0-5]\d")
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,14}")
+# Job scripts cannot be injected into (issue 12). Values that land on a #SBATCH/#PBS line are read by
+# sbatch/qsub, not bash, and cannot be shell-quoted there: they are validated against these patterns
+# (always with fullmatch: ``$`` would let a trailing newline through). Values on command lines are
+# shlex-quoted by the templates' ``q`` filter.
+DIRECTIVE = re.compile(r"-{1,2}[A-Za-z][A-Za-z0-9_=:,./@%+\[\]-]*( [A-Za-z0-9_=:,./@%+\[\]-]+)*")
+QUEUE = re.compile(r"[A-Za-z0-9_.+,-]+")                 # partitions (SLURM lists: a,b), queues, accounts
+DIRECTIVE_PATH = re.compile(r"[A-Za-z0-9_./@%+,=:~-]+")  # a path written into a directive (the log dir)
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SUBMIT_CMD = {"slurm": ["sbatch", "--parsable"], "pbs": ["qsub"]}
 
 
@@ -52,6 +60,30 @@ def executables() -> dict:
             "mpiexec": str(bindir / "mpiexec") if (bindir / "mpiexec").exists() else (shutil.which("mpiexec") or "mpiexec")}
 
 
+def check_directive(text: str) -> str:
+    """An extra #SBATCH/#PBS directive: an option and its value, no newline or shell metacharacter."""
+    if not isinstance(text, str) or CONTROL.search(text):
+        raise ClusterError(f"--directive {text!r}: newlines and control characters are not allowed in a job-script "
+                           "directive (one --directive per option, e.g. --directive=--qos=debug)")
+    if not DIRECTIVE.fullmatch(text):
+        raise ClusterError(f"--directive {text!r}: expected an option such as --qos=debug or '-l mem=4gb' (letters, "
+                           "digits, single spaces and - _ = : , . / @ % + [ ]); shell metacharacters "
+                           "(; & | $ ` < > ( ) quotes, backslash, * ? ! #) are refused")
+    return text
+
+
+def check_path(path, what: str, in_directive: bool = False) -> None:
+    """A path rendered into a job script: never a control character (a newline would start a new line of
+    shell); on a #SBATCH/#PBS line (which cannot be quoted) only the characters of DIRECTIVE_PATH."""
+    text = str(path)
+    if CONTROL.search(text):
+        raise ClusterError(f"{what} {text!r}: a path with a newline or control character cannot go into a job script")
+    if in_directive and not DIRECTIVE_PATH.fullmatch(text):
+        raise ClusterError(f"{what} {text!r}: the job's log directory is written on a #SBATCH/#PBS line, which cannot "
+                           "be quoted: use a path of letters, digits and _ . / @ % + , = : ~ - (no spaces or shell "
+                           "metacharacters), e.g. another -o")
+
+
 def _positive(value, option):
     if value is not None and value < 1:
         raise ClusterError(f"{option} {value}: expected a positive integer")
@@ -67,7 +99,7 @@ def render(spec_path, *, scheduler: str, mode: str, store=None, nodes: int | Non
         raise ClusterError(f"--scheduler {scheduler!r}: expected one of {', '.join(SCHEDULERS)}")
     if mode not in MODES:
         raise ClusterError(f"--mode {mode!r}: expected one of {', '.join(MODES)}")
-    if not TIME.match(time or ""):
+    if not isinstance(time, str) or not TIME.fullmatch(time):
         raise ClusterError(f"--time {time!r}: expected a wall time HH:MM:SS (or D-HH:MM:SS)")
     if scheduler == "pbs" and "-" in time:
         d, hms = time.split("-", 1)
@@ -77,13 +109,20 @@ def render(spec_path, *, scheduler: str, mode: str, store=None, nodes: int | Non
     _positive(ntasks, "--ntasks")
     spec_path = Path(spec_path).resolve()
     store = Path(store).resolve() if store else Path.cwd().resolve() / f"{spec_path.stem}.zarr"
-    name = name or f"lunadyn-{spec_path.stem}"[:15]
-    if not NAME.match(name):
+    name = name or re.sub(r"[^A-Za-z0-9_.-]", "_", f"lunadyn-{spec_path.stem}")[:15]   # a safe default
+    if not NAME.fullmatch(name):
         raise ClusterError(f"--name {name!r}: a job name is a letter then up to 14 letters, digits, '_', '.', '-'")
     for opt, v in (("--partition", partition), ("--account", account)):
-        if v is not None and (not v or any(c.isspace() for c in v)):
-            raise ClusterError(f"{opt} {v!r}: expected a name without spaces")
+        if v is not None and not QUEUE.fullmatch(v):
+            raise ClusterError(f"{opt} {v!r}: expected a name of letters, digits and _ . + , - (no spaces or shell "
+                               "metacharacters)")
+    extra = [check_directive(d) for d in (extra or [])]
     log_dir = Path(log_dir).resolve() if log_dir else store.parent / f"{store.name}.logs"
+    check_path(spec_path, "the spec")
+    check_path(store, "-o")
+    check_path(Path.cwd().resolve(), "the working directory")
+    check_path(log_dir, "the log directory", in_directive=True)
+    check_path(os.environ.get("NUMBA_CACHE_DIR", ""), "NUMBA_CACHE_DIR")
     workers = None
     if mode == "mpi":
         ntasks = ntasks or (nodes or 1) * 2

@@ -27,7 +27,7 @@ from .core_crystallization import core_dissipation
 from .layout import (N_DYN, N_DYN_SUMMARY, O_A, O_B_CORE, O_B_PREC, O_B_SURFACE, O_ON_CORE, O_ON_PREC, O_PHI_CORE, O_PHI_PREC, O_RM_CORE,
                            O_RM_PREC, O_U_CORE, O_U_PREC, S_END_BMO, S_END_CORE, S_END_PREC)
 from .orbit import (ORBIT_CYCLOSTRATIGRAPHY, ORBIT_SPAN, ORBIT_TABLE, mean_motion, nodal_rate,
-                          semi_major_axis)
+                          semi_major_axis, semi_major_axis_array)
 from .precession import cassini_obliquity, differential_velocity, precession_dissipation
 from .scaling import (bmo_dipolarity, core_dipolarity, equatorial_surface_field, law_field,
                             law_velocity, magnetic_reynolds, precession_dipolarity, shell_volume)
@@ -260,3 +260,19 @@ def run_dynamo_stage(records, ages, state, diag, status):
                  np.ascontiguousarray(state, dtype=np.float64), np.ascontiguousarray(diag, dtype=np.float64),
                  status, out, summ)
     return out, summ
+
+
+def orbit_undefined(records, ages) -> np.ndarray:
+    """True for each model whose orbit model is undefined at some of ``ages`` (where the dynamo stage
+    over ``ages`` sets FLAG_ORBIT_UNDEFINED: a semi-major axis that is not > 0), with ages[0] the start
+    age. A reduced sweep evaluates the stage at a few ages and takes the flag over the whole output
+    grid from here; the orbit depends on (orbit, a_start) only, so each distinct pair is evaluated once."""
+    ages = np.asarray(ages, dtype=np.float64)
+    keys = np.stack([np.asarray(records["orbit"], dtype=np.float64), np.asarray(records["a_start"], dtype=np.float64)],
+                    axis=1)
+    uniq, which = np.unique(keys, axis=0, return_inverse=True)
+    bad = np.empty(uniq.shape[0], dtype=bool)
+    for q, (orbit, a_start) in enumerate(uniq):
+        a = semi_major_axis_array(int(orbit), ages, ages[0], a_start)
+        bad[q] = not bool(np.all(a > 0.0))
+    return bad[np.asarray(which).reshape(-1)]

@@ -25,6 +25,22 @@ DIAG_NAMES = tuple(o.name for o in DIAGNOSTIC_OUTPUTS)
 DYNAMO_NAMES = tuple(o.name for o in DYNAMO_OUTPUTS)
 SUMMARY_NAMES = tuple(o.name for o in SUMMARY_OUTPUTS + DYNAMO_SUMMARY_OUTPUTS)
 
+# a reduced sweep keeps an output at named ages as NAME_at (sample, named_age)
+NAMED_AGE_DIM = "named_age"
+AT_SUFFIX = "_at"
+
+
+def at_name(name: str) -> str:
+    """The store variable of output ``name`` kept at a reduced sweep's named ages."""
+    return name + AT_SUFFIX
+
+
+def at_source(variable: str) -> str | None:
+    """The output a NAME_at variable holds at the named ages, or None."""
+    if variable.endswith(AT_SUFFIX) and variable[:-len(AT_SUFFIX)] in OUTPUTS:
+        return variable[:-len(AT_SUFFIX)]
+    return None
+
 
 def _field(p):
     if p.kind in ("category", "int", "set"):

@@ -11,6 +11,7 @@ CODES = {
     L.ST_NONFINITE: "non-finite state",
     L.ST_BOUNDS: "state out of physical bounds",
     L.ST_ROOT: "root-finding failure",
+    L.ST_BOOKS: "energy books not closed",
 }
 FLAGS = {
     L.FLAG_ORBIT_UNDEFINED: "orbit undefined at some ages",

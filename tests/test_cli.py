@@ -148,7 +148,7 @@ def test_run_writes_store_figure_and_json_summary(tmp_path, fake_compute, capsys
     assert summary["store"] == str(out) and summary["figure"] == str(tmp_path / "moon.png")
     assert (tmp_path / "moon.png").stat().st_size > 10_000
     ds = xr.open_zarr(out)
-    assert ds.sizes == {"sample": 1, "age": 451, "chunk": 1}
+    assert ds.sizes == {"sample": 1, "age": 451, "chunk": 1, "unit_array": len(json.loads(ds.attrs["unit_arrays"]))}
     assert ds["T_cmb"].dims == ("sample", "age") and ds["T_cmb"].attrs["units"] == "K"
     assert ds["T_cmb"].dtype == np.float64 and ds["Q_surface"].dtype == np.float32
     assert bool(ds["done"][0]) and int(ds["status"][0]) == 32

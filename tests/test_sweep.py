@@ -78,6 +78,29 @@ def test_samplers_give_sizes_bounds_and_scales(method):
     assert not np.array_equal(other["eta_ref"], s["eta_ref"])
 
 
+@pytest.mark.parametrize("method", ["lhs", "sobol"])
+def test_a_sampled_categorical_is_uniform_over_its_choices_and_joint_with_the_ranges(method):
+    """``law = {}`` draws the law with the ranges (no outer product): n models, each choice ~n/k times,
+    independent of the range values; the grid sampler takes every choice."""
+    axes = [sampling.Axis("r_core", 300e3, 400e3), sampling.Axis("law", choices=("ml", "cia", "mac", "ca06"))]
+    s = sampling.sample(axes, method, 1024, seed=2)
+    assert len(s["law"]) == len(s["r_core"]) == 1024 == sampling.sample_count(axes, method, 1024)
+    counts = {c: s["law"].count(c) for c in ("ml", "cia", "mac", "ca06")}
+    assert all(abs(v - 256) <= 20 for v in counts.values()), counts
+    for c in counts:   # the core radius spans its range within each law
+        r = np.asarray(s["r_core"])[np.asarray(s["law"]) == c]
+        assert r.min() < 310e3 and r.max() > 390e3
+    g = sampling.sample(axes, "grid", 3, seed=0)
+    assert len(g["law"]) == 12 == sampling.sample_count(axes, "grid", 3)
+    spec = spec_from_text(SMALL.replace('law = ["cia", "ml"]', 'law = {}\norbit = { choices = ["dwyer", "constant_q"] }'),
+                          "s.toml")
+    assert spec.n_samples == 48 and set(spec.samples()["law"]) == {"ml", "cia", "mac", "ca06"}
+    assert set(spec.samples()["orbit"]) == {"dwyer", "constant_q"}
+    assert spec.hash != spec_from_text(SMALL.replace('law = ["cia", "ml"]', 'law = {}'), "s.toml").hash
+    rec = spec.records(0, 48)
+    assert sorted(set(rec["orbit"].tolist())) == [1, 2]
+
+
 def test_grid_sampler_is_an_outer_product_with_per_axis_sizes():
     axes = [sampling.Axis("sigma_bmo", 1e2, 1e5, "log", n=4), sampling.Axis("r_core", 300e3, 400e3),
             sampling.Axis("law", values=("cia", "ml"))]
@@ -98,7 +121,10 @@ def test_sobol_sizes_must_be_powers_of_two():
     (('"lhs"', '"random"'), "method in \\[sampler\\] of s.toml: expected one of grid, lhs, sobol"),
     (("min = 320e3, max = 380e3", "min = 380e3, max = 320e3"), "r_core in \\[vary\\] of s.toml: expected min < max"),
     (("min = 320e3, max = 380e3", "min = 20e3, max = 380e3"), "r_core = 20000 m in \\[vary\\] of s.toml \\(min\\) is out of bounds"),
-    (('law = ["cia", "ml"]', 'law = {}'), "law in \\[vary\\] of s.toml: a category parameter is varied by a list"),
+    (('law = ["cia", "ml"]', 'law = { choices = "cia" }'), "choices of law in \\[vary\\] of s.toml: expected a non-empty list"),
+    (('law = ["cia", "ml"]', 'law = { choices = ["cia", "mll"] }'), "law .*\\[vary\\] of s.toml \\(choices\\)"),
+    (('law = ["cia", "ml"]', 'law = { min = 1 }'), "law in \\[vary\\] of s.toml: unknown key 'min'"),
+    (('law = ["cia", "ml"]', 'k_core = [10.0, 20.0]\nmax_steps = {}'), "unknown parameter 'max_steps' in \\[vary\\]"),
     (("chunk_size = 8", "chunk_size = 0"), "chunk_size in \\[settings\\] of s.toml: expected a positive integer"),
     (("chunk_size = 8", "chunk_size = 8\n[output]\nvariables = [\"B_surfce\"]"),
      "unknown output 'B_surfce' in \\[output\\] of s.toml: did you mean 'B_surface'"),

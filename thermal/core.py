@@ -18,10 +18,13 @@ M_S, M_FE = 32.065, 55.845
 NT = 64                      # nodes of the per-record T* branch table
 NSCAN = 129                  # scan points when locating the branch
 # table layout (per model, float64)
-TAB_RSTAR, TAB_TMAX, TAB_REND, TAB_TEND, TAB_ENDKIND, TAB_TLCMB0, TAB_XSTAR, TAB_REU, TAB_RPE = range(9)
-TAB_R0 = 9
+TAB_RSTAR, TAB_TMAX, TAB_REND, TAB_TEND, TAB_ENDKIND, TAB_TLCMB0, TAB_XSTAR, TAB_REU, TAB_RPE, TAB_TPE = range(10)
+TAB_R0 = 10
 # an off-centre nucleus grows at the plateau a little past r* (PLATEAU_OVERSHOOT r_c) so that regime 1
-# starts where dT*/dr != 0; the T_c snap this costs is ~1e-7 K.
+# starts where dT*/dr != 0; the T_c snap this costs is ~1e-7 K. Regime 1 lives on [r_pe, r_end] (r_pe = r*
+# = 0 for a centre nucleus): a warming core that shrinks its inner core back to r_pe (T_c = T*(r_pe))
+# returns to the plateau, where the nucleus melts at constant T_c (docs/physics.md "Reheated off-centre
+# nucleus").
 PLATEAU_OVERSHOOT = 1e-4
 TAB_T0 = TAB_R0 + NT
 TAB_D0 = TAB_T0 + NT
@@ -236,6 +239,7 @@ def build_branch_table(p, tab):
     tab[TAB_TLCMB0] = liquidus(p.p_cmb, p.sulfur_core, p)[0]
     r_pe = min(r_star + PLATEAU_OVERSHOOT * rc, r_end) if r_star > 0.0 else 0.0
     tab[TAB_RPE] = r_pe
+    tab[TAB_TPE] = freezing_temperature(r_pe, p)[0] if r_star > 0.0 else T_star_max
     tab[TAB_XSTAR] = freezing_energy(r_pe, p)
     tab[TAB_REU] = r_lim
     for k in range(NT):
@@ -253,7 +257,9 @@ def inner_core_radius(T_c, p, tab):
     """Bottom-up inner-core radius r_i(T_c) and dT*/dr at it (PHYSICS.md I.2.2, regime 1).
 
     Safeguarded Newton-bisection on T*(r) = T_c inside the table bracket, to |dr| < 1e-9 r_c.
-    Outside the branch r_i is clamped to its ends. Returns (r_i, dT*/dr, ok).
+    Outside the branch r_i is clamped to its ends. The clamp never holds a state: regime 1 is left by a
+    located event before T_c reaches either end (T*(r_pe) on warming, T*(r_end) on cooling), so only the
+    trial stages of the step that crosses the event can see it. Returns (r_i, dT*/dr, ok).
     """
     r_star = tab[TAB_RSTAR]
     if T_c >= tab[TAB_TMAX]:

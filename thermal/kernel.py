@@ -22,9 +22,9 @@ from .layout import (FLAG_REGIME2, FLAG_REMELT, ST_CODE_MASK, LAYER_HOT, LAYER_M
                             M_CORE, M_EREF, M_LAYER, M_LID, M_RREF, M_THOLD, N_MODE, N_STATE, N_SUMMARY, N_Y,
                             REG_BOTTOM_UP, REG_EUTECTIC, REG_LIQUID, REG_PLATEAU, REG_SOLID, REG_TOP_DOWN,
                             S_AGE_BMO, S_AGE_NUC, S_BOOK_CORE, S_BOOK_CORE_SCALE, S_BOOK_LAYER,
-                            S_BOOK_LAYER_SCALE, S_NSTEPS, ST_BOUNDS, ST_MAX_STEPS, ST_NONFINITE, ST_OK,
+                            S_BOOK_LAYER_SCALE, S_NSTEPS, ST_BOOKS, ST_BOUNDS, ST_MAX_STEPS, ST_NONFINITE, ST_OK,
                             ST_UNDERFLOW, Y_DL, Y_IAQ, Y_IHL, Y_IQ, Y_IQB, Y_TB, Y_TC, Y_TM)
-from .model import (F_RI, N_F, core_energy, core_freezing, evaluate, gravitating_radius,
+from .model import (F_CFR, F_RI, N_F, core_energy, core_freezing, evaluate, gravitating_radius,
                            layer_thickness0, released_core_energy)
 from .radiogenic import core_potassium_energy
 from .parameters import MODE_COUPLED
@@ -49,13 +49,21 @@ RK_P = np.array([
     [0.0, 40617522 / 29380423, -110615467 / 29380423, 69997945 / 29380423]])
 ATOL_SCALE = np.array([1000.0, 100e3, 1000.0, 1000.0, 1e26, 1e26, 1e26, 1e26])
 
-# events: each g crosses from > 0 to <= 0
+# events: each g crosses from > 0 to <= 0 (or leaves 0, where the mode was entered, for < 0: see ``crosses``)
 (EV_LAYER_COOL, EV_LAYER_WARM, EV_LAYER_SOLID, EV_NUCLEATION, EV_TOPDOWN_LIQUID, EV_TOPDOWN,
- EV_BRANCH_END, EV_REMELT_IC, EV_PLATEAU_END, EV_SOLID, EV_LID) = range(11)
-N_EV = 11
+ EV_BRANCH_END, EV_REMELT_IC, EV_PLATEAU_END, EV_SOLID, EV_HELD_MELT, EV_LID) = range(12)
+N_EV = 12
+# The books' verdict (docs/physics.md "The books as a verdict"): a model whose core or basal-layer book is
+# off by more than BOOK_TOLERANCE_RTOL x rtol + BOOK_TOLERANCE_FLOOR of its scale fails with ST_BOOKS
+# (3.01e-4 at the default rtol = 1e-6). Measured over the whole prior (runs/examples/prior_wide_sweep.toml):
+# the worst status-0 book is 107 rtol at rtol = 1e-6 (47-154 rtol for rtol = 1e-4 ... 1e-8; a floor of
+# ~1e-6 below that); the smallest broken book found before the reheated-nucleus rule was 2.4e-3.
+BOOK_TOLERANCE_RTOL = 300.0
+BOOK_TOLERANCE_FLOOR = 1e-6
 H_AFTER_NUCLEATION = 1e-7   # Ga (1e-4 Myr): restart small where T_c - T_nuc behaves like a square root
 H_FIRST = 1e-3              # Ga
-MAX_REFINE = 6
+MAX_REFINE = 6     # secant refinements of a step redone up to an event
+MAX_BRACKET = 60   # then bracketed ones, if the secant has not landed
 
 # scratch layout of one model's work row
 W_K = 0
@@ -98,15 +106,18 @@ def event_functions(age, start_age, y, mode, p, tab, g):
         r_i = core.inner_core_radius(T_c, p, tab)[0]
         g[EV_TOPDOWN] = T_c - core.liquidus(p.p_cmb, core.outer_core_sulfur(r_i, p), p)[0]
         g[EV_BRANCH_END] = T_c - tab[core.TAB_TEND]
-        if tab[core.TAB_RSTAR] == 0.0:
-            g[EV_REMELT_IC] = tab[core.TAB_TMAX] - T_c
+        # warming back to the start of the branch: r_i = 0 (centre nucleus) or r_pe (off-centre nucleus)
+        g[EV_REMELT_IC] = tab[core.TAB_TPE] - T_c
     elif regime == REG_PLATEAU or regime == REG_EUTECTIC:
         X = released_core_energy(age, start_age, y, mode, p)
+        C_S = core.secular_capacity(p)
         if regime == REG_PLATEAU:
             X_end = tab[core.TAB_XSTAR]
         else:
             X_end = p.latent_core * p.rho_core * 4.0 / 3.0 * math.pi * (p.r_core ** 3 - mode[M_RREF] ** 3)
-        g[EV_SOLID if regime == REG_EUTECTIC else EV_PLATEAU_END] = (X_end - X) / core.secular_capacity(p)
+        g[EV_SOLID if regime == REG_EUTECTIC else EV_PLATEAU_END] = (X_end - X) / C_S
+        # warming melts what froze at the held T_c: the nucleus down to r_i = 0, the eutectic solid to r_eu
+        g[EV_HELD_MELT] = X / C_S
     if p.mode == MODE_COUPLED and mode[M_LID] < 0.5:
         g[EV_LID] = (y[Y_DL] - p.crust_thickness) * 1e-3
 
@@ -145,12 +156,19 @@ def rk_step(tau0, y0, h, mode, p, tab, start_age, K, yt, y1, dy, fl):
 
 
 @njit(cache=True)
-def error_norm(err, y0, y1, rtol):
-    """RMS of err_i / (atol_i + rtol max(|y0_i|, |y1_i|)), atol_i = rtol x ATOL_SCALE_i (PHYSICS.md I.5)."""
+def error_norm(err, y0, y1, rtol, w_tc):
+    """RMS of err_i / (atol_i + rtol max(|y0_i|, |y1_i|)), atol_i = rtol x ATOL_SCALE_i (PHYSICS.md I.5).
+
+    The T_c error is weighted by w_tc = C_core/C_S >= 1 (the core's heat capacity with freezing over that
+    without), so that the step controls the core's energy error C_core dT_c rather than dT_c alone: near the
+    peak of an off-centre T* a millikelvin of T_c holds ~1e23 J of nucleus (docs/physics.md).
+    """
     s = 0.0
     for j in range(N_Y):
         sc = rtol * ATOL_SCALE[j] + rtol * max(abs(y0[j]), abs(y1[j]))
         e = err[j] / sc
+        if j == Y_TC:
+            e *= w_tc
         s += e * e
     return math.sqrt(s / N_Y)
 
@@ -207,6 +225,70 @@ def locate_event(ev, tau0, h, y0, Q, mode, p, tab, start_age, g0, yt, gt):
 
 
 @njit(cache=True)
+def crosses(g0, g1):
+    """Whether an event function crossed its threshold during a step (g0 at its start, g1 at its end).
+
+    From > 0 to <= 0; or from exactly 0 to < 0: a mode entered on the threshold of its reverse event
+    (every event snaps its component onto the threshold) that reverses at once -- a nucleus that starts
+    to melt as soon as it formed, a run starting at T_b0 whose layer cools after a first warming step.
+    """
+    return (g0 > 0.0 and g1 <= 0.0) or (g0 == 0.0 and g1 < 0.0)
+
+
+@njit(cache=True)
+def rebase_released_energy(age, start_age, y, mode, p, X_target, side):
+    """Set mode[M_EREF] so that the released energy X of the state is X_target, rounding to the side
+    ``side`` (+1: X >= X_target, -1: X <= X_target), so that a held regime never starts beyond the
+    threshold of the event that leaves it (a roundoff of the integral states, ~1e-12 K of the core, would
+    otherwise hide the crossing)."""
+    mode[M_EREF] += released_core_energy(age, start_age, y, mode, p) - X_target
+    for _ in range(64):
+        d = released_core_energy(age, start_age, y, mode, p) - X_target
+        if d * side >= 0.0:
+            break
+        mode[M_EREF] = np.nextafter(mode[M_EREF], -math.inf if side > 0 else math.inf)
+
+
+@njit(cache=True)
+def refine_bracketed(tau, y0, lo, glo, hi, ghi, h_last, ev, g_tol, mode, p, tab, start_age, K, yt, y1, dy,
+                     fl, gt):
+    """Step length that lands event ``ev`` on its threshold, by Illinois regula falsi on the bracket
+    [lo, hi] (g(lo) >= 0 >= g(hi)) of redone steps from y0, when the secant refinement has not landed
+    (g non-smooth in the step length: the end of an inner core near the centre behaves like a power 2/3).
+
+    Leaves y1 at the returned length: the landed one, else the end of the bracket past the threshold (the
+    books judge what that costs). ``h_last`` is the length y1 holds on entry.
+    """
+    side = 0
+    h_y1 = h_last
+    for _ in range(MAX_BRACKET):
+        if hi - lo <= 1e-15 * (tau + hi):
+            break
+        hn = (lo * ghi - hi * glo) / (ghi - glo) if ghi != glo else 0.5 * (lo + hi)
+        if not (lo < hn < hi):
+            hn = 0.5 * (lo + hi)
+        rk_step(tau, y0, hn, mode, p, tab, start_age, K, yt, y1, dy, fl)
+        event_functions(start_age - (tau + hn), start_age, y1, mode, p, tab, gt)
+        g = gt[ev]
+        h_y1 = hn
+        if abs(g) <= g_tol:
+            return hn
+        if g > 0.0:
+            lo, glo = hn, g
+            if side == 1:
+                ghi *= 0.5
+            side = 1
+        else:
+            hi, ghi = hn, g
+            if side == -1:
+                glo *= 0.5
+            side = -1
+    if h_y1 != hi:
+        rk_step(tau, y0, hi, mode, p, tab, start_age, K, yt, y1, dy, fl)
+    return hi
+
+
+@njit(cache=True)
 def initial_mode(start_age, y, mode, p, tab, dy, fl):
     """Discrete mode at start_age (PHYSICS.md I.2, I.2.4): layer branch by the sign of the net heating."""
     for k in range(N_MODE):
@@ -225,6 +307,12 @@ def initial_mode(start_age, y, mode, p, tab, dy, fl):
             mode[M_RREF] = r_i
         elif T_c <= tab[core.TAB_TEND]:
             status = ST_BOUNDS   # a core starting below its eutectic temperature is not a v1 start
+        elif T_c > tab[core.TAB_TPE]:
+            # an off-centre nucleus smaller than r_pe (T_c within ~1e-6 K of the peak of T*): it sits on the
+            # plateau, holding the energy that froze it, L_H M_ic + Psi_G (docs/physics.md)
+            mode[M_CORE] = REG_PLATEAU
+            mode[M_THOLD] = T_c
+            rebase_released_energy(start_age, start_age, y, mode, p, core.freezing_energy(r_i, p), 1.0)
         else:
             mode[M_CORE] = REG_BOTTOM_UP
     if H0 > 0.0:
@@ -266,12 +354,28 @@ def apply_event(ev, age, start_age, y, mode, p, tab, summ):
             if tab[core.TAB_RSTAR] > 0.0:
                 mode[M_CORE] = REG_PLATEAU
                 mode[M_THOLD] = T_new
-                mode[M_EREF] += X
+                rebase_released_energy(age, start_age, y, mode, p, 0.0, 1.0)
             else:
                 mode[M_CORE] = REG_BOTTOM_UP
         elif ev == EV_REMELT_IC:
-            T_new = tab[core.TAB_TMAX]
-            mode[M_CORE] = REG_LIQUID
+            if tab[core.TAB_RSTAR] > 0.0:
+                # the off-centre nucleus is back at r_pe: it melts on the plateau, X from F(r_pe) down to 0
+                T_new = tab[core.TAB_TPE]
+                mode[M_CORE] = REG_PLATEAU
+                mode[M_THOLD] = T_new
+                rebase_released_energy(age, start_age, y, mode, p, tab[core.TAB_XSTAR], -1.0)
+            else:
+                T_new = tab[core.TAB_TMAX]
+                mode[M_CORE] = REG_LIQUID
+        elif ev == EV_HELD_MELT:
+            if mode[M_CORE] == REG_PLATEAU:
+                # the nucleus has melted: liquid again, at the peak of T* (a snap of T_max - T_c < 1e-6 K)
+                T_new = tab[core.TAB_TMAX]
+                mode[M_CORE] = REG_LIQUID
+            else:
+                # the eutectic solid has melted back to r_eu: bottom-up growth resumes from the branch end
+                T_new = tab[core.TAB_TEND]
+                mode[M_CORE] = REG_BOTTOM_UP
         elif ev == EV_TOPDOWN_LIQUID:
             T_new = tab[core.TAB_TLCMB0]
             mode[M_CORE] = REG_TOP_DOWN
@@ -295,7 +399,7 @@ def apply_event(ev, age, start_age, y, mode, p, tab, summ):
                     status = ST_BOUNDS   # v1: the eutectic regime under a molten basal layer is not supported
                 mode[M_CORE] = REG_EUTECTIC
                 mode[M_THOLD] = T_new
-                mode[M_EREF] += X
+                rebase_released_energy(age, start_age, y, mode, p, 0.0, 1.0)
             elif kind == core.END_MINIMUM:
                 mode[M_CORE] = REG_TOP_DOWN
                 flags = FLAG_REGIME2
@@ -322,6 +426,25 @@ def layer_book_energy(y, mode, p):
         return 0.0
     H_b = bl.molten_thickness(y[Y_TB], p) if mode[M_LAYER] != LAYER_SOLID else 0.0
     return bl.layer_energy(y[Y_TB], H_b, p)
+
+
+@njit(cache=True)
+def book_tolerance(rtol):
+    """The books' verdict tolerance, relative to their scales: BOOK_TOLERANCE_RTOL rtol + BOOK_TOLERANCE_FLOOR."""
+    return BOOK_TOLERANCE_RTOL * rtol + BOOK_TOLERANCE_FLOOR
+
+
+@njit(cache=True)
+def books_verdict(book_core, core_scale, book_layer, layer_scale, rtol):
+    """ST_OK if both books close to ``book_tolerance(rtol)`` of their scales, else ST_BOOKS.
+
+    |int Q_cmb dt + dE_core - int Q_R dt| <= tol (int |Q_cmb| dt + C_S 1000 K), and likewise for the basal
+    layer (PHYSICS.md I.5); a book that is not finite does not close.
+    """
+    tol = book_tolerance(rtol)
+    if not (abs(book_core) <= tol * core_scale and abs(book_layer) <= tol * layer_scale):
+        return ST_BOOKS
+    return ST_OK
 
 
 @njit(cache=True)
@@ -376,6 +499,7 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
     mode = w[W_MODE:W_MODE + N_MODE]
     Q = w[W_Q:W_Q + 4 * N_Y].reshape((N_Y, 4))
     H0 = layer_thickness0(p)
+    C_S = core.secular_capacity(p)
 
     for k in range(N_SUMMARY):
         summ[k] = 0.0
@@ -409,7 +533,8 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
         if tau + h > tau_end or tau_end - (tau + h) < 1e-12 * tau_end:
             h = tau_end - tau
         st = rk_step(tau, y0, h, mode, p, tab, start_age, K, yt, y1, dy, fl)
-        err = error_norm(dy, y0, y1, rtol)
+        # fl holds the last stage's evaluation, at y1: its freezing capacity weights the T_c error
+        err = error_norm(dy, y0, y1, rtol, 1.0 + fl[F_CFR] / C_S)
         if not (err == err) or st != ST_OK:
             # a stage left the physical domain or gave NaN: retry smaller
             err = 1e10
@@ -424,7 +549,7 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
         ev = -1
         theta_ev = 2.0
         for e in range(N_EV):
-            if g0[e] > 0.0 and g1[e] <= 0.0:
+            if crosses(g0[e], g1[e]):
                 if ev < 0 and theta_ev > 1.5:
                     dense_coeffs(K, Q)
                 th = locate_event(e, tau, h, y0, Q, mode, p, tab, start_age, g0, yt, gt)
@@ -436,17 +561,31 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
             # redo the step up to the event; refine its length until g sits on the threshold
             ha, ga = theta_ev * h, 0.0
             hb, gb = h, g1[ev]
+            lo, glo = 0.0, g0[ev]    # the bracket: g(lo) >= 0 > ... >= g(hi)
+            hi, ghi = h, g1[ev]
+            g_tol = 1e-2 * rtol
+            landed = False
             for it in range(MAX_REFINE):
                 st = rk_step(tau, y0, ha, mode, p, tab, start_age, K, yt, y1, dy, fl)
                 event_functions(start_age - (tau + ha), start_age, y1, mode, p, tab, gt)
                 ga = gt[ev]
-                if abs(ga) <= 1e-2 * rtol or it == MAX_REFINE - 1:
+                if ga > 0.0:
+                    lo, glo = ha, ga
+                else:
+                    hi, ghi = ha, ga
+                if abs(ga) <= g_tol:
+                    landed = True
+                    break
+                if it == MAX_REFINE - 1:
                     break
                 hn = ha - ga * (hb - ha) / (gb - ga) if gb != ga else ha
                 hb, gb = ha, ga
                 if not (0.0 < hn <= h):
                     break
                 ha = hn
+            if not landed:
+                ha = refine_bracketed(tau, y0, lo, glo, hi, ghi, ha, ev, g_tol, mode, p, tab, start_age, K, yt,
+                                      y1, dy, fl, gt)
             h_acc = ha
         n_steps += 1
         tau_new = tau + h_acc
@@ -517,6 +656,8 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
     else:
         summ[S_BOOK_LAYER] = 0.0
         summ[S_BOOK_LAYER_SCALE] = 1.0
+    status = books_verdict(summ[S_BOOK_CORE], summ[S_BOOK_CORE_SCALE], summ[S_BOOK_LAYER],
+                           summ[S_BOOK_LAYER_SCALE], rtol)
     return status | flags
 
 
@@ -526,7 +667,8 @@ def integrate(records, ages, rtol, max_steps, state, summaries, status):
 
     records (n,) structured; ages (n_age,) Ga decreasing from start_age to 0; state (n, n_age, N_STATE)
     float64; summaries (n, N_SUMMARY) float64; status (n,) int32. A failing model gets its status code
-    and NaN outputs; its neighbours are untouched.
+    and NaN outputs; its neighbours are untouched. A model failing its books (ST_BOOKS) keeps its four
+    book summaries, so that one can see by how much.
     """
     n = records.shape[0]
     for i in prange(n):
@@ -537,4 +679,6 @@ def integrate(records, ages, rtol, max_steps, state, summaries, status):
         status[i] = st
         if (st & ST_CODE_MASK) != 0:
             state[i, :, :] = np.nan
-            summaries[i, :] = np.nan
+            for k in range(N_SUMMARY):
+                if not ((st & ST_CODE_MASK) == ST_BOOKS and S_BOOK_CORE <= k <= S_BOOK_LAYER_SCALE):
+                    summaries[i, k] = np.nan

@@ -1,7 +1,9 @@
 """The ``lunadyn`` command line (DESIGN.md "The command line and the Python API").
 
-User errors (a bad scenario, a missing file, a foreign store, a bad option) print one line
-``lunadyn: error: ...`` on stderr and exit with status 2, never a traceback.
+User errors (a bad scenario, a missing file, a foreign or damaged store, a bad option) print one line
+``lunadyn: error: ...`` on stderr and exit with status 2, never a traceback. A write the file system
+refuses (full, over quota, read-only) prints one line too and exits with status 74 (EX_IOERR); an
+interrupted command exits with 130. ``lunadyn info`` exits with 1 when it finds a damaged store.
 """
 from __future__ import annotations
 
@@ -11,10 +13,11 @@ import sys
 import tomllib
 from pathlib import Path
 
-from ..errors import UserError
+from ..errors import EXIT_STORAGE, EXIT_USER_ERROR, StorageError, UserError, exact, storage_reason
+from ..status import thermal_code
 from ...cluster.backends import available as available_backends
 from ...cluster.errors import ClusterError
-from ..io.paths import beside, default_output
+from ..io.paths import beside, check_output, default_output
 from ...dynamo.parameters import DYNAMO_PARAMETERS
 from ..registry import ALL_PARAMS, BODY, params_table
 from ..spec.config import load_scenario
@@ -22,6 +25,7 @@ from .. import api
 from ..io import store
 from ..viz.plots import plot_run
 from ..compute.field import rerun_field
+from ..compute.driver import check_sweep_options
 from ..spec.sweep import load_spec
 from ...cluster.jobqueue import cluster_from_spec
 from ..io.store import store_info
@@ -33,8 +37,29 @@ from .infer import add_commands as add_infer_commands
 import os
 
 PARAMS_LAW_CHOICES = next(p.choices for p in DYNAMO_PARAMETERS if p.name == "law")
+EXIT_DAMAGED = 1           # lunadyn info: the store is damaged (the report says where)
 
-EXIT_USER_ERROR = 2
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return v
+
+
+def nonnegative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return v
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,7 +77,7 @@ def _fmt(v) -> str:
     if v is None:
         return "-"
     if isinstance(v, float):
-        return f"{v:g}"
+        return exact(v)            # a bound shown is a bound that can be typed back
     if isinstance(v, list):
         return "[" + ", ".join(_fmt(x) for x in v) + "]"
     return str(v)
@@ -110,8 +135,10 @@ def _summary_lines(summary: dict, title: str) -> list[str]:
         v = summary.get(key)
         return none if v is None else f"{v:{fmt}} {unit}"
     lines = [f"lunadyn run: {title}"]
+    failed = summary["status"] >= 0 and thermal_code(summary["status"]) != 0
     items = [
-        ("status", summary["status_text"]),
+        ("status", f"FAILED: {summary['status_text']} (status {summary['status']}): the model stopped, its "
+                   "outputs from then on are NaN" if failed else summary["status_text"]),
         ("surface heat flow today", val("q_surface_today_mW_m2", ".2f", "mW/m2", "n/a")),
         ("T_cmb today", val("T_cmb_today_K", ".1f", "K", "n/a")),
         ("inner-core radius today", val("r_inner_core_today_km", ".1f", "km", "n/a")),
@@ -137,17 +164,29 @@ def _field_lines(summary: dict) -> list[str]:
     for row in summary.get("chang_e", []):
         lo, hi = row["measured_uT"]
         b = row.get("B_surface_site_uT")
-        parts = [f"{s} {row.get(f'B_{s}_site_uT', 0.0):.3g}" for s in ("core", "bmo", "precession")]
-        verdict = ("within the measured range" if row["within_range"] else
-                   "no field" if not b else f"{row['factor_to_range']:.3g}x {'below' if b < lo else 'above'} it")
+
+        def show(v):
+            return "n/a" if v is None else f"{v:.3g}"
+        parts = [f"{s} {show(row.get(f'B_{s}_site_uT'))}" for s in ("core", "bmo", "precession")]
+        if b is None:
+            verdict = "no model field (the model failed before this age)"
+        elif row["within_range"]:
+            verdict = "within the measured range"
+        elif not b or row.get("factor_to_range") is None:
+            verdict = "no field"
+        else:
+            verdict = f"{row['factor_to_range']:.3g}x {'below' if b < lo else 'above'} it"
         lines.append(f"  {row['mission']} ({row['age_Ga']:.3f} Ga, {row['site_lat_deg']:+.2f} deg): model "
-                     f"{(b or 0.0):.3g} uT at the site ({', '.join(parts)}) vs measured {lo:g}-{hi:g} uT: {verdict}")
+                     f"{show(b)} uT at the site ({', '.join(parts)}) vs measured {lo:g}-{hi:g} uT: {verdict}")
     return lines
 
 
 def cmd_run(args) -> int:
     scn = load_scenario(args.scenario, args.set)  # before the heavy imports: mistakes are reported fast
     out = Path(args.output) if args.output else default_output(args.scenario, ".zarr")
+    check_output(out, [args.scenario], "-o")
+    if not args.no_plot:
+        check_output(beside(out, ".png"), [args.scenario], "the figure of -o")
     path = api.run_scenario(scn, out, overwrite=args.overwrite)
     ds = store.open_dataset(path)
     figure = None
@@ -161,6 +200,9 @@ def cmd_run(args) -> int:
         print(json.dumps(summary, indent=1))
     else:
         print("\n".join(_summary_lines(summary, scn.title or str(args.scenario))))
+    if summary["status"] >= 0 and thermal_code(summary["status"]) != 0:
+        print(f"lunadyn: the model failed ({summary['status_text']}); the store keeps its status and the outputs "
+              "up to the failure (see `lunadyn params` for max_steps and rtol)", file=sys.stderr)
     return 0
 
 
@@ -169,7 +211,8 @@ def cmd_run(args) -> int:
 
 
 def cmd_field(args) -> int:
-    report = rerun_field(args.store, out=args.output, law=args.law, sets=args.set, overwrite=args.overwrite)
+    with store.reading(args.store):
+        report = rerun_field(args.store, out=args.output, law=args.law, sets=args.set, overwrite=args.overwrite)
     if args.json:
         print(json.dumps(report, indent=1))
         return 0
@@ -186,12 +229,10 @@ def cmd_field(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    spec = load_spec(args.spec)  # validation before heavy imports
-    if (args.task_index is None) != (args.n_tasks is None):
-        raise UserError("--task-index and --n-tasks go together (slice I of N of the chunks)")
-    if args.n_tasks is not None and not 0 <= args.task_index < args.n_tasks:
-        raise UserError(f"--task-index {args.task_index}: expected 0 <= I < --n-tasks {args.n_tasks}")
+    check_sweep_options(args.backend, args.workers, args.task_index, args.n_tasks)
+    spec = load_spec(args.spec)  # validation before anything starts
     out = Path(args.output) if args.output else default_output(args.spec, ".zarr")
+    check_output(out, spec.inputs, "-o")
     backend = args.backend
     cluster = None
     if getattr(args, "cluster", None) or (backend == "dask" and spec_cluster(spec)):
@@ -222,10 +263,12 @@ def spec_cluster(spec):
 
 
 def cmd_info(args) -> int:
-    info = store_info(args.store)
+    info = store_info(args.store, verify=args.verify)
+    integ = info["integrity"]
+    status = 0 if integ["intact"] else EXIT_DAMAGED
     if args.json:
         print(json.dumps(info, indent=1))
-        return 0
+        return status
     print(f"lunadyn store {info['path']}: {info['title'] or info['kind']}")
     rows = [("spec hash", info["spec_hash"][:16]), ("created", info["created_utc"]),
             ("lunadyn", f"{info['lunadyn_version']} ({info['git_commit'][:10] or 'no git'})"),
@@ -236,10 +279,30 @@ def cmd_info(args) -> int:
             ("failed models", str(info["n_failed"])),
             ("variables", f"{len(info['variables'])}: " + ", ".join(list(info["variables"])[:12])
              + (" ..." if len(info["variables"]) > 12 else "")),
-            ("size on disk", f"{info['size_bytes'] / 1e6:.1f} MB")]
+            ("size on disk", f"{info['size_bytes'] / 1e6:.1f} MB in {info['files']} files"
+             + (f" ({info['size_bytes'] / info['n_samples']:.0f} bytes a model)" if info["n_samples"] else ""))]
+    check = ("every chunk read against its checksum" if integ["verified"]
+             else "presence and sizes (--verify reads every chunk)")
+    if integ["intact"]:
+        rows.append(("integrity", f"intact: {integ['files_checked']} chunk files checked, {check}"))
+    else:
+        extra = (f", {len(integ['ledger_unreadable_units'])} ledger entries unreadable"
+                 if integ["ledger_unreadable_units"] else "")
+        rows.append(("integrity", f"DAMAGED: {integ['files_damaged']} of {integ['files_checked']} chunk files "
+                                  f"damaged{extra} ({check})"))
+        units = integ["damaged_units"]
+        if units:
+            rows.append(("damaged units", ", ".join(map(str, units[:40])) + (" ..." if len(units) > 40 else "")))
+        for u, why in list(integ["damage"].items())[:8]:
+            rows.append((f"  unit {u}", "; ".join(why[:4]) + (" ..." if len(why) > 4 else "")))
+        if integ["ledger_unreadable_units"]:
+            rows.append(("ledger unreadable", ", ".join(map(str, integ["ledger_unreadable_units"][:40]))))
+        if integ["damaged_metadata"]:
+            rows.append(("metadata damaged", ", ".join(integ["damaged_metadata"])))
+        rows.append(("repair", f"{info['repair_command']} (recomputes only the damaged units)"))
     w = max(len(k) for k, _ in rows)
     print("\n".join(f"  {k.ljust(w)}  {v}" for k, v in rows))
-    return 0
+    return status
 
 
 # --------------------------------------------------------------------------------------------------
@@ -289,18 +352,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="STORE", help="store path (default ./<spec stem>.zarr)")
     p.add_argument("--backend", choices=[b for b in available_backends() if b != "array"], default="dask",
                    help="serial, dask (default: a local cluster, one single-threaded worker per core) or mpi")
-    p.add_argument("--workers", type=int, metavar="N", help="dask workers (default: one per core)")
+    p.add_argument("--workers", type=positive_int, metavar="N", help="dask workers (default: one per core)")
     p.add_argument("--scheduler", metavar="ADDR", help="a running dask scheduler (e.g. tcp://host:8786)")
     p.add_argument("--cluster", metavar="KIND", choices=("slurm", "pbs"),
                    help="dask workers from a dask-jobqueue SLURM/PBS cluster ([cluster] section of the spec)")
-    p.add_argument("--task-index", type=int, metavar="I", help="job arrays: compute slice I of the chunks")
-    p.add_argument("--n-tasks", type=int, metavar="N", help="job arrays: the number of slices")
+    p.add_argument("--task-index", type=nonnegative_int, metavar="I", help="job arrays: compute slice I of the chunks")
+    p.add_argument("--n-tasks", type=positive_int, metavar="N", help="job arrays: the number of slices")
     p.add_argument("--overwrite", action="store_true", help="replace an existing store of another spec")
     p.add_argument("--json", action="store_true", help="print the final report as JSON (no progress bar)")
     p.set_defaults(func=cmd_sweep)
 
-    p = sub.add_parser("info", help="progress and contents of a store")
+    p = sub.add_parser("info", help="progress, integrity and contents of a store (exit 1 if damaged)")
     p.add_argument("store", metavar="STORE")
+    p.add_argument("--verify", action="store_true",
+                   help="read every chunk against its checksum (default: check presence and sizes)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_info)
 
@@ -314,12 +379,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of the ``lunadyn`` console script; returns the exit status."""
+    status = EXIT_USER_ERROR
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
     except (UserError, ClusterError) as e:
         msg = str(e)
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as e:
+    except StorageError as e:
+        msg, status = str(e), e.exit_status
+    except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as e:
         msg = f"{e.strerror or e}: {e.filename}" if e.filename else str(e)
     except tomllib.TOMLDecodeError as e:
         msg = f"invalid TOML: {e}"
@@ -329,8 +397,14 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("lunadyn: interrupted", file=sys.stderr)
         return 130
+    except OSError as e:
+        reason = storage_reason(e)
+        if reason is None:
+            raise
+        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        msg, status = f"{reason}{where}: the command stopped; rerun it once the file system accepts writes", EXIT_STORAGE
     print(f"lunadyn: error: {' '.join(msg.split())}", file=sys.stderr)
-    return EXIT_USER_ERROR
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import pipeline
 from ..io import store
+from ..io.paths import check_output
 from ..spec.config import parse_set, validate_value
 from ..errors import UserError
 from ..registry import PARAMS, STATE_NAMES, make_records
@@ -60,7 +61,13 @@ def default_output(path) -> Path:
 
 
 def rerun_field(source, out=None, law: str | None = None, sets=(), overwrite: bool = False) -> dict:
-    """Re-run the dynamo stage of every computed chunk of ``source`` into a new store; returns a report."""
+    """Re-run the dynamo stage of every computed chunk of ``source`` into a new store; returns a report.
+
+    The source must be intact (``check_store_intact``, every chunk read against its checksum: field reads
+    nearly all of them anyway) and is never written: an output that is, contains or lies inside it is
+    refused before anything is created.
+    """
+    store.check_store_intact(source, verify=True)
     src = store.open_store(source)
     variables = json.loads(src.attrs["variables"])
     missing = [n for n in STATE_NAMES if n not in variables]
@@ -69,6 +76,11 @@ def rerun_field(source, out=None, law: str | None = None, sets=(), overwrite: bo
                         "to re-run the dynamo stage; re-run the sweep with keep_state = true")
     overrides = field_overrides(law, sets)
     out = Path(out) if out else default_output(source)
+    check_output(out, [source], "-o")
+    made_by = ["lunadyn", "field", str(Path(source).resolve())]
+    if law is not None:
+        made_by += ["--law", law]
+    made_by += [item for s_ in (sets or ()) for item in ("--set", str(s_))]
     spec = {"kind": "field", "source_hash": src.attrs["spec_hash"], "source_spec": json.loads(src.attrs["spec"]),
             "overrides": overrides}
     varied = [v for v in json.loads(src.attrs["varied_parameters"]) if v not in overrides]
@@ -82,7 +94,8 @@ def rerun_field(source, out=None, law: str | None = None, sets=(), overwrite: bo
     dst = store.create_store(out, spec=spec, spec_text=src.attrs["spec_toml"], n_samples=n,
                              chunk_size=int(src.attrs["chunk_size"]), ages=src["age"][:],
                              variables=store.variable_layout(variables), coords=coords,
-                             fixed=fixed, attrs={"title": src.attrs.get("title", ""), "field_of": str(source)},
+                             fixed=fixed, attrs={"title": src.attrs.get("title", ""), "field_of": str(source),
+                                                      "made_by": json.dumps(made_by)},
                              overwrite=overwrite)
     ages = src["age"][:]
     done = src["done"][:]

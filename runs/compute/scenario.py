@@ -20,6 +20,25 @@ def spec_text(scn: Scenario) -> str:
     return scn.text.rstrip("\n") + "\n\n# overrides applied on top of the above (--set):\n" + "\n".join(lines) + "\n"
 
 
+def _set_arg(name, value) -> str:
+    """``NAME=VALUE`` as ``--set`` reads it back (a TOML value; a bare string for categoricals)."""
+    if isinstance(value, str):
+        return f"{name}={value}"
+    if isinstance(value, bool):
+        return f"{name}={'true' if value else 'false'}"
+    return f"{name}={json.dumps(value)}"
+
+
+def made_by(scn: Scenario) -> str | None:
+    """The ``lunadyn run`` command line that makes this scenario's store (JSON list; None without a file)."""
+    if scn.path is None:
+        return None
+    argv = ["lunadyn", "run", str(Path(scn.path).resolve())]
+    for name, value in scn.overrides.items():
+        argv += ["--set", _set_arg(name, value)]
+    return json.dumps(argv + ["--no-plot"])
+
+
 def run_scenario(scn: Scenario, store_path, *, overwrite: bool = False) -> Path:
     """Compute one scenario and write it to a store (one sample, one chunk); returns the store path.
 
@@ -29,9 +48,11 @@ def run_scenario(scn: Scenario, store_path, *, overwrite: bool = False) -> Path:
     path = Path(store_path)
     layout = variable_layout()
     ages = pipeline.output_ages(scn.settings["start_age"], scn.settings["output_step"])
+    attrs = text_attrs(scn)
+    if made_by(scn):
+        attrs["made_by"] = made_by(scn)
     g = create_store(path, spec=scenario_spec(scn), spec_text=spec_text(scn), n_samples=1, chunk_size=1,
-                     ages=ages, variables=layout, fixed=scn.values, attrs=text_attrs(scn),
-                     overwrite=overwrite)
+                     ages=ages, variables=layout, fixed=scn.values, attrs=attrs, overwrite=overwrite)
     if g["done"][0]:
         return path
     result = pipeline.compute(scenario_records(scn, 1), scn.settings)

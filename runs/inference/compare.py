@@ -44,7 +44,7 @@ from ..record.likelihood import (SOURCE_VARIABLES, SOURCES, LikelihoodSettings, 
                              source_at_ages, source_weights, explaining_source, interp_ages)
 from ..record.observations import CHANG_E_IDS, CE6_AGE_GA, Observations
 from ..record.scoring import (as_observations, as_settings, observation_attrs)
-from ..io.store import open_store
+from ..io.store import COMPRESSORS, check_store_intact, open_store
 from ..record.likelihood import record_site_factors
 from ..io.store import consolidate
 
@@ -212,7 +212,7 @@ def _write(g, name, data, dims, attrs, chunks):
         return
     kw = {} if data.dtype.kind in "OUT" else {"fill_value": np.nan if data.dtype.kind == "f" else 0}
     arr = g.create_array(name, shape=data.shape, chunks=chunks, dtype=data.dtype if data.dtype.kind not in "OU" else str,
-                         dimension_names=dims, attributes=attrs, overwrite=True, **kw)
+                         dimension_names=dims, attributes=attrs, overwrite=True, compressors=COMPRESSORS, **kw)
     arr[...] = data
 
 
@@ -292,6 +292,7 @@ def compare_store(path, data=None, select=None, settings=None, *, best: int = 5,
     likelihood settings, the best models (with, per record, the site field and the explaining source;
     CE-6 and CE-5 first in the text output), and the sweep posterior.
     """
+    check_store_intact(path)      # a damaged store is refused: one line, the units and the repair command
     obs = as_observations(data, select, obs)
     settings = as_settings(settings)
     scores = score_store(path, obs, settings)

@@ -57,7 +57,7 @@ from ..compute.pipeline import compute
 from ..registry import make_records
 from ..record.likelihood import log_likelihood, make_plan
 import zarr
-from ..io.store import consolidate, provenance
+from ..io.store import COMPRESSORS, consolidate, provenance
 from ..spec.hashing import canonical_json
 from ..record.scoring import as_settings, observation_attrs
 from ..spec.config import Scenario, load_scenario
@@ -288,10 +288,11 @@ def write_fit_store(path: Path, problem: FitProblem, result: dict, arrays: dict)
     for name, (data, dims, attrs) in arrays.items():
         data = np.asarray(data)
         if data.dtype.kind in "OU":
-            a = g.create_array(name, shape=data.shape, dtype=str, dimension_names=dims, attributes=attrs)
+            a = g.create_array(name, shape=data.shape, dtype=str, dimension_names=dims, attributes=attrs,
+                               compressors=COMPRESSORS)
         else:
             a = g.create_array(name, shape=data.shape, dtype=data.dtype, dimension_names=dims, attributes=attrs,
-                               fill_value=np.nan if data.dtype.kind == "f" else 0)
+                               fill_value=np.nan if data.dtype.kind == "f" else 0, compressors=COMPRESSORS)
         a[...] = data
     scn = problem.scn
     g.attrs.update({

@@ -18,7 +18,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import UserError
+from ..errors import UserError, exact
 from .rules import broken_rules, message
 from ..registry import ALL_PARAMS, BODY, PARAMS, SPEC, make_records
 
@@ -54,7 +54,7 @@ def read_text(path) -> str:
     """The text of a UTF-8 file, or a UserError naming the file and what went wrong."""
     p = Path(path)
     try:
-        return p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8-sig")       # a byte-order mark (some editors write one) is dropped
     except FileNotFoundError:
         raise UserError(f"file not found: {p}") from None
     except IsADirectoryError:
@@ -70,7 +70,7 @@ def read_text(path) -> str:
 def parse_toml(text: str, where: str) -> dict:
     """Parse TOML text; a syntax error becomes a UserError with the file and tomllib's line/column."""
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"invalid TOML in {where}: {e}") from None
 
@@ -133,13 +133,13 @@ def _check_bounds(p, v: float, where: str, label: str | None = None, body: str =
         return
     lower = "<" if p.lower_open else "<="
     if hi == math.inf:
-        expected = f"{label} {'>' if p.lower_open else '>='} {lo:g}"
+        expected = f"{label} {'>' if p.lower_open else '>='} {exact(lo)}"
     elif lo == -math.inf:
-        expected = f"{label} <= {hi:g}"
+        expected = f"{label} <= {exact(hi)}"
     else:
-        expected = f"{lo:g} {lower} {label} <= {hi:g}"
+        expected = f"{exact(lo)} {lower} {label} <= {exact(hi)}"
     on = f" (body = {body})" if body != BODY.default else ""
-    raise UserError(f"{label} = {v:g}{_unit(p)} in {where} is out of bounds{on}: expected {expected}{_unit(p)}")
+    raise UserError(f"{label} = {exact(v)}{_unit(p)} in {where} is out of bounds{on}: expected {expected}{_unit(p)}")
 
 
 def validate_body(value, where: str) -> str:
@@ -237,7 +237,7 @@ def check_consistency(values: dict, settings: dict, where: str, body: str = "moo
     start, step = settings["start_age"], settings["output_step"]
     k = round(start / step)
     if k < 1 or abs(start - k * step) > REL_TOL_GRID * start:
-        raise UserError(f"start_age = {start:g} Ga in {where} is not a multiple of output_step = {step:g} Ga: "
+        raise UserError(f"start_age = {exact(start)} Ga in {where} is not a multiple of output_step = {exact(step)} Ga: "
                         "the output ages start_age - k*output_step must end exactly at 0")
 
 

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from ...thermal.mantle import MIN_MANTLE_THICKNESS
+from ..errors import exact
 
 
 class Columns:
@@ -58,21 +59,21 @@ def _knots(v):
 RULES = (
     Rule("f_hpe_crust + f_hpe_basal > 1",
          lambda c: c("f_hpe_crust") + c("f_hpe_basal") > 1.0,
-         lambda v: (f"f_hpe_crust + f_hpe_basal = {v['f_hpe_crust'] + v['f_hpe_basal']:g}",
+         lambda v: (f"f_hpe_crust + f_hpe_basal = {exact(v['f_hpe_crust'] + v['f_hpe_basal'])}",
                     ": expected at most 1 (fractions of one heat-producing inventory)")),
     Rule("f_hpe_basal > 0 needs bmo_thickness0 > 0",
          lambda c: (c("f_hpe_basal") > 0.0) & (c("bmo_thickness0") == 0.0),
-         lambda v: (f"f_hpe_basal = {v['f_hpe_basal']:g}", " needs a basal layer, but bmo_thickness0 = 0: "
+         lambda v: (f"f_hpe_basal = {exact(v['f_hpe_basal'])}", " needs a basal layer, but bmo_thickness0 = 0: "
                     "set f_hpe_basal = 0 or bmo_thickness0 > 0")),
     Rule("lid0 < crust_thickness",
          lambda c: c("lid0") < c("crust_thickness"),
-         lambda v: (f"lid0 = {v['lid0']:g} m", f" is thinner than crust_thickness = {v['crust_thickness']:g} m: "
+         lambda v: (f"lid0 = {exact(v['lid0'])} m", f" is thinner than crust_thickness = {exact(v['crust_thickness'])} m: "
                     "expected lid0 >= crust_thickness (the lid includes the crust)")),
     Rule("lid0 leaves no convecting mantle",
          lambda c: c("lid0") >= _room(c),
-         lambda v: (f"lid0 = {v['lid0']:g} m", " leaves no convecting mantle: expected less than radius - r_core"
-                    f" - bmo_thickness0 - {MIN_MANTLE_THICKNESS:g} m = "
-                    f"{v['radius'] - v['r_core'] - v['bmo_thickness0'] - MIN_MANTLE_THICKNESS:g} m")),
+         lambda v: (f"lid0 = {exact(v['lid0'])} m", " leaves no convecting mantle: expected less than radius - r_core"
+                    f" - bmo_thickness0 - {exact(MIN_MANTLE_THICKNESS)} m = "
+                    f"{exact(v['radius'] - v['r_core'] - v['bmo_thickness0'] - MIN_MANTLE_THICKNESS)} m")),
     Rule("core_only needs qcmb_n knots",
          lambda c: (c.category("mode") == "core_only")
          & ((c.length("qcmb_ages") != c("qcmb_n")) | (c.length("qcmb_values") != c("qcmb_n"))),

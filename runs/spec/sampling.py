@@ -2,7 +2,9 @@
 
 A sweep varies some parameters over ranges (sampled) and others over explicit lists (outer product).
 Ranges are sampled in [0, 1)^d by the sampler and mapped to [min, max] linearly or in log10, as the
-registry's scale (or the spec) says. Sobol sizes must be powers of two: a spec asking for another n is
+registry's scale (or the spec) says. A categorical may also be sampled (``choices``): its dimension of
+the unit cube is cut into equal parts, one per choice (uniform prior over the choices); the grid sampler
+takes every choice instead. Sobol sizes must be powers of two: a spec asking for another n is
 refused with the nearest powers, never silently changed.
 """
 from __future__ import annotations
@@ -29,10 +31,18 @@ class Axis:
     scale: str = "linear"
     n: int | None = None          # grid points of a range axis (default: the sampler's n)
     values: tuple | None = None   # explicit values (outer product); numbers or categorical names
+    choices: tuple | None = None  # a sampled categorical: names drawn uniformly, jointly with the ranges
 
     @property
     def is_range(self) -> bool:
         return self.values is None
+
+
+def unit_to_choice(u: np.ndarray, axis: Axis) -> list:
+    """Map u in [0, 1) onto one of the axis's k choices: choice floor(u k) (uniform over the choices)."""
+    k = len(axis.choices)
+    idx = np.minimum((np.asarray(u) * k).astype(np.int64), k - 1)
+    return [axis.choices[i] for i in idx]
 
 
 def unit_to_range(u: np.ndarray, axis: Axis) -> np.ndarray:
@@ -68,7 +78,8 @@ def sample(axes: list[Axis], method: str, n: int, seed: int) -> dict:
     lists = [a for a in axes if not a.is_range]
     ranges = [a for a in axes if a.is_range]
     if method == "grid":
-        lists = lists + [Axis(a.name, values=tuple(grid_points(a, a.n or n))) for a in ranges]
+        lists = lists + [Axis(a.name, values=a.choices if a.choices is not None else tuple(grid_points(a, a.n or n)))
+                         for a in ranges]
         ranges = []
     block = {}
     if ranges:
@@ -77,7 +88,8 @@ def sample(axes: list[Axis], method: str, n: int, seed: int) -> dict:
             u = qmc.LatinHypercube(d=d, seed=seed).random(n)
         else:
             u = qmc.Sobol(d=d, scramble=True, seed=seed).random(n)
-        block = {a.name: unit_to_range(u[:, j], a) for j, a in enumerate(ranges)}
+        block = {a.name: unit_to_choice(u[:, j], a) if a.choices is not None else unit_to_range(u[:, j], a)
+                 for j, a in enumerate(ranges)}
     n_block = n if ranges else 1
     combos = list(itertools.product(*[a.values for a in lists])) if lists else [()]
     out = {}
@@ -85,7 +97,52 @@ def sample(axes: list[Axis], method: str, n: int, seed: int) -> dict:
         col = [c[j] for c in combos for _ in range(n_block)]
         out[a.name] = np.asarray(col, dtype=float) if not isinstance(col[0], str) else col
     for name, vals in block.items():
-        out[name] = np.tile(vals, len(combos))
+        out[name] = list(vals) * len(combos) if isinstance(vals, list) else np.tile(vals, len(combos))
+    return out
+
+
+_LHS_BLOCKS: dict = {}   # (d, n, seed) -> the LHS block, per process (LHS cannot make a slice alone)
+
+
+def sample_slice(axes: list[Axis], method: str, n: int, seed: int, lo: int, hi: int) -> dict:
+    """Rows [lo, hi) of ``sample(axes, method, n, seed)`` without making the others (sweeps of 10^8-10^9
+    models): the explicit-value and grid axes by mixed-radix arithmetic on the sample index, Sobol rows
+    by ``fast_forward`` (the same points as the whole sequence), LHS from its block of n joint points
+    (a permutation per axis: 8 n bytes per range axis, made once per process).
+    """
+    lists = [a for a in axes if not a.is_range]
+    ranges = [a for a in axes if a.is_range]
+    if method == "grid":
+        lists = lists + [Axis(a.name, values=a.choices if a.choices is not None else tuple(grid_points(a, a.n or n)))
+                         for a in ranges]
+        ranges = []
+    n_block = n if ranges else 1
+    idx = np.arange(lo, hi, dtype=np.int64)
+    combo, row = idx // n_block, idx % n_block
+    out = {}
+    stride = 1
+    for a in reversed(lists):          # the first axis varies slowest
+        k = (combo // stride) % len(a.values)
+        stride *= len(a.values)
+        vals = a.values
+        out[a.name] = [vals[j] for j in k] if isinstance(vals[0], str) else np.asarray(vals, dtype=float)[k]
+    out = {a.name: out[a.name] for a in lists}
+    if ranges:
+        d = len(ranges)
+        if method == "lhs":
+            key = (d, n, seed)
+            if key not in _LHS_BLOCKS:
+                _LHS_BLOCKS.clear()
+                _LHS_BLOCKS[key] = qmc.LatinHypercube(d=d, seed=seed).random(n)
+            u = _LHS_BLOCKS[key][row]
+        else:
+            r0, r1 = int(row.min()), int(row.max()) + 1
+            eng = qmc.Sobol(d=d, scramble=True, seed=seed)
+            if r0:
+                eng.fast_forward(r0)
+            u = eng.random(r1 - r0)[row - r0]
+        for j, a in enumerate(ranges):
+            out[a.name] = unit_to_choice(u[:, j], a) if a.choices is not None else unit_to_range(u[:, j], a)
     return out
 
 
@@ -96,7 +153,7 @@ def sample_count(axes: list[Axis], method: str, n: int) -> int:
         if not a.is_range:
             total *= len(a.values)
         elif method == "grid":
-            total *= a.n or n
+            total *= len(a.choices) if a.choices is not None else (a.n or n)
     if method != "grid" and any(a.is_range for a in axes):
         total *= n
     return total

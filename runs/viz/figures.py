@@ -35,7 +35,7 @@ from ..inference.compare import as_settings, importance_weights, read_rows, scor
 from ..inference.fit import is_fit_store
 from ..record.observations import load_observations
 import zarr
-from ..io.store import open_store
+from ..io.store import check_store_intact, open_store
 from ..record.likelihood import record_site_factors
 
 SOURCE_PANELS = (("B_core", "core"), ("B_bmo", "basal magma ocean"), ("B_precession", "precession"))
@@ -72,6 +72,7 @@ def models_for_plot(store_path, best: int | None = None, data=None, select=None,
         return ages, {k: v[idx] for k, v in fields.items()}, np.full(len(idx), 1.0 / len(idx)), what, obs, lsettings
 
 
+    check_store_intact(store_path)
     g = open_store(store_path)
     obs = load_observations(data, select)
     ages = g["age"][:]

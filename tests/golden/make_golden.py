@@ -15,9 +15,12 @@ import zarr
 HERE = Path(__file__).resolve().parent
 
 
+LEDGER_ONLY = ("nbytes",)   # chunk-file sizes (store format 2): how the codecs wrote, not what the model gave
+
+
 def store_arrays(path) -> dict:
     g = zarr.open_group(str(path), mode="r")
-    return {name: np.asarray(a[...]) for name, a in g.arrays()}
+    return {name: np.asarray(a[...]) for name, a in g.arrays() if name not in LEDGER_ONLY}
 
 
 def write_stores(out: Path, lunadyn=("lunadyn",)) -> dict:
