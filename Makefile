@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-EXTRAS := mpi,cluster,fit,test
+EXTRAS := mpi,cluster,fit,inference,test
 
 .PHONY: demo test bench warmup clean install lint-imports
 
@@ -17,11 +17,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
-# the main job: a sweep on a local dask cluster, compared with the measured record, and its figure
+# the main job: a sweep on a local dask cluster, compared with the measured record, and its figure; then
+# the evidence of each dynamo hypothesis from a small inference on the same backend (its table is last)
 demo: $(STAMP)
 	$(BIN)/lunadyn sweep runs/examples/demo_sweep.toml -o out/demo.zarr
 	$(BIN)/lunadyn compare out/demo.zarr
 	$(BIN)/lunadyn plot out/demo.zarr --best 20 -o out/demo.png
+	$(BIN)/lunadyn infer runs/examples/demo_infer.toml -o out/demo_infer.zarr > /dev/null
+	$(BIN)/lunadyn plot out/demo_infer.zarr -o out/demo_infer.png
+	$(BIN)/lunadyn infer runs/examples/demo_infer.toml -o out/demo_infer.zarr
 
 # the import-linter layering contracts first (a wrong import fails here), then the suite; pytest runs
 # as its own script so the repository root is not on sys.path (the tests use the installed package)

@@ -12,12 +12,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_backends  # noqa: E402
 import bench_dynamo  # noqa: E402
 import bench_fit  # noqa: E402
+import bench_infer  # noqa: E402
 import bench_kernel  # noqa: E402
 import bench_sweep  # noqa: E402
 
 BENCHES = [("thermal kernel (issue 2)", bench_kernel.run), ("dynamo stage (issue 3)", bench_dynamo.run),
            ("sweep (issue 4)", bench_sweep.run), ("backends (issue 5)", bench_backends.run),
-           ("compare and fit (issue 6)", bench_fit.run)]
+           ("compare and fit (issue 6)", bench_fit.run), ("inference (issue 11)", bench_infer.run)]
 
 
 def main():

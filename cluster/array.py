@@ -19,6 +19,6 @@ class ArraySliceBackend(SerialBackend):
             raise ClusterError(f"--task-index {task_index!r}: expected 0 <= I < --n-tasks {n_tasks}")
         self.task_index, self.n_tasks = task_index, n_tasks
 
-    def map(self, fn, todo, on_report=None) -> list:
-        mine = [i for i in todo if i % self.n_tasks == self.task_index]
-        return super().map(fn, mine, on_report)
+    def map(self, fn, todo, on_report=None, collect: bool = True) -> list:
+        mine = (i for i in todo if i % self.n_tasks == self.task_index)     # lazily: no list of 10^6
+        return super().map(fn, mine, on_report, collect)

@@ -10,10 +10,18 @@ final report live once, in the sweep driver (``runs.compute.driver``), which use
 
 ``once(fn)`` runs ``fn()`` on the root process only (rank 0 under MPI; the one process elsewhere) and
 returns its result on every process, so the store is created exactly once. ``is_root`` tells the driver
-which process reports. ``map`` returns the reports (all of them on the root, possibly none elsewhere)
-and calls ``on_report`` on the root as work completes. A KeyboardInterrupt stops between chunks and
-propagates; chunks already finished stay finished. A report with a true ``"stop"`` entry stops the
-mapping on every process (``cluster.protocol.Backend``).
+which process reports. ``map`` returns the reports (all of them on the root, possibly none elsewhere;
+none at all with ``collect=False``, so a sweep of 10^6 chunks keeps no list of 10^6 reports) and calls
+``on_report`` on the root as work completes. ``todo`` is a sequence of chunk indices (a list or a NumPy
+array); no backend submits them all at once (dask keeps a bounded queue, MPI and job arrays take them
+one at a time). A KeyboardInterrupt stops between chunks and propagates; chunks already finished stay
+finished. A report with a true ``"stop"`` entry stops the mapping on every process
+(``cluster.protocol.Backend``).
+
+Callers that map many small batches on one backend (the inference driver: one batch per sampler step)
+also use ``map_items(fn, items)`` (the results in the items' order; items and results small),
+``each(fn)`` (fn() once on every worker process) and, under MPI, ``serve()`` on the ranks other than 0
+until rank 0 calls ``release()``; the dask backend keeps one client for the whole ``with`` block.
 
 Backends are found by name in ``BACKENDS`` and, like xarray's engines (``xarray/backends/plugins.py``),
 in the entry-point group ``lunadyn.backends`` of any installed distribution.

@@ -6,47 +6,61 @@ compilation"): parallelism comes from chunks. Kernels are warmed in the driver b
 they load compiled code from the on-disk cache instead of compiling N times. A chunk whose worker is lost
 is rescheduled by the scheduler; an exception in a chunk is retried (``retries``). Knows no physics: it
 maps ``fn`` over chunk indices and gets small reports back; model arrays never travel through it.
+
+A bounded queue: at most ``tasks_per_worker`` tasks per worker thread are in flight (submitted and not
+yet returned); the next chunk is submitted as a result comes back (``distributed.as_completed`` with
+``add``), so a sweep of 10^6 chunks starts at once, the scheduler never holds a graph of 10^6 tasks
+(dask/distributed#2181) and the driver's memory stays flat. The number of worker threads is re-read
+at most once a second while results arrive, so workers that join later (an adaptive dask_jobqueue
+cluster) get work too.
 """
 from __future__ import annotations
 
+import itertools
 import os
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-from .protocol import Backend
+from .protocol import Backend, keeps
+
+REFRESH_S = 1.0   # how often the worker count behind the in-flight bound is re-read
 
 
-@contextmanager
-def client_for(workers: int | None = None, scheduler: str | None = None, cluster=None):
-    """A distributed.Client: on ``cluster``, at ``scheduler``, or on a LocalCluster started for the run."""
-    from distributed import Client, LocalCluster  # imported only where a cluster is used
+def local_cluster(workers: int | None = None):
+    """A LocalCluster of ``workers`` single-threaded worker processes (default one per core)."""
+    from distributed import LocalCluster  # imported only where a cluster is used
 
-    if cluster is not None:
-        client = Client(cluster)
-        try:
-            yield client
-        finally:
-            client.close()
-        return
-    if scheduler:
-        client = Client(scheduler)
-        try:
-            yield client
-        finally:
-            client.close()
-        return
     n = workers or os.cpu_count() or 1
     old = os.environ.get("NUMBA_NUM_THREADS")
     os.environ["NUMBA_NUM_THREADS"] = "1"     # inherited by the worker processes
     try:
         # dashboard_address ":0": the scheduler's HTTP server (started even without a dashboard) takes a
         # free port; with None it tries 8787 and warns on stderr when another cluster holds it
-        lc = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                          silence_logs=40)
+        return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                            silence_logs=40)
     finally:
         if old is None:
             os.environ.pop("NUMBA_NUM_THREADS", None)
         else:
             os.environ["NUMBA_NUM_THREADS"] = old
+
+
+@contextmanager
+def client_for(workers: int | None = None, scheduler: str | None = None, cluster=None, local=None):
+    """A distributed.Client: on ``cluster``, at ``scheduler``, on ``local`` (a LocalCluster started
+    beforehand, closed afterwards) or on a LocalCluster started for the run."""
+    from distributed import Client  # imported only where a cluster is used
+
+    if cluster is not None or scheduler:
+        client = Client(cluster if cluster is not None else scheduler)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    lc = local if local is not None else local_cluster(workers)
     client = Client(lc)
     try:
         yield client
@@ -63,12 +77,51 @@ class DaskBackend(Backend):
 
     options: ``workers`` (LocalCluster size, default one per core), ``scheduler`` (address of a running
     scheduler) or ``cluster`` (a distributed cluster object, e.g. from ``cluster.jobqueue``); ``retries``
-    for a chunk whose task raised.
+    for a chunk whose task raised; ``tasks_per_worker``: tasks in flight per worker thread (the bound of
+    the queue: a worker always has chunks waiting while it computes one, and half the bound is
+    refilled at a time, in one graph update).
+
+    Bookkeeping of the last ``map`` (read by tests and benchmarks): ``in_flight_limit`` (the largest
+    bound in force), ``max_in_flight`` (the most tasks ever in flight at once), ``submitted``.
     """
 
     name = "dask"
-    def __init__(self, workers: int | None = None, scheduler: str | None = None, cluster=None, retries: int = 3):
+
+    def __init__(self, workers: int | None = None, scheduler: str | None = None, cluster=None, retries: int = 3,
+                 tasks_per_worker: int = 4):
+        if not isinstance(tasks_per_worker, int) or tasks_per_worker < 1:
+            raise ValueError(f"tasks_per_worker must be a positive integer, got {tasks_per_worker!r}")
         self.workers, self.scheduler, self.cluster, self.retries = workers, scheduler, cluster, retries
+        self.tasks_per_worker = tasks_per_worker
+        self._starting = None          # a LocalCluster being started in the background (start_workers)
+        self.in_flight_limit = 0
+        self.max_in_flight = 0
+        self.submitted = 0
+        self._session = None
+        self._client = None
+
+    def client(self):
+        """The client of this ``with`` block, started on first use and kept until it ends (for callers
+        that map many small batches: the inference driver, one batch per sampler step)."""
+        if self._client is None:
+            self._session = client_for(self.workers, self.scheduler, self.cluster)
+            self._client = self._session.__enter__()
+        return self._client
+
+    def each(self, fn):
+        """fn() once on every worker process (e.g. loading the compiled kernels before a clock starts)."""
+        return list(self.client().run(fn).values())
+
+    def map_items(self, fn, items) -> list:
+        """fn(item) for every item on the workers; the results in the items' order. Items and results
+        are small (parameter vectors in, a few numbers per model out)."""
+        client = self.client()
+        futures = client.map(fn, list(items), pure=False, retries=self.retries)
+        try:
+            return client.gather(futures)
+        except KeyboardInterrupt:
+            client.cancel(futures)
+            raise
 
     @staticmethod
     def _drain(client, futures) -> list:
@@ -91,30 +144,96 @@ class DaskBackend(Backend):
             client.cancel(busy)
         return reports
 
-    def map(self, fn, todo, on_report=None) -> list:
-        """fn(i) for every i in ``todo`` on dask workers; the reports in completion order.
+    def start_workers(self) -> None:
+        """Begin starting the LocalCluster's worker processes in the background (their interpreters and
+        imports take seconds), so that they start while the driver creates the store and warms its
+        kernels; ``map`` then uses them. Nothing to do on a given cluster or scheduler."""
+        if self.cluster is None and not self.scheduler and self._starting is None:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lunadyn-dask-start")
+            self._starting = pool.submit(local_cluster, self.workers)
+            pool.shutdown(wait=False)
 
-        The client (and a LocalCluster) is started only when there is work. On KeyboardInterrupt, an
-        exception from ``on_report``, or a ``stop`` report, the pending tasks are cancelled; chunks
-        already written stay done.
+    def __exit__(self, *exc):
+        if self._session is not None:           # the client of map_items/each
+            self._session.__exit__(*exc)
+            self._session = self._client = None
+        if self._starting is not None:          # started but never used (nothing to do, or an error)
+            try:
+                self._starting.result().close()
+            except Exception:  # noqa: BLE001 - the cluster failed to start; nothing to close
+                pass
+            self._starting = None
+        return False
+
+    def _bound(self, client) -> int:
+        threads = sum(client.nthreads().values())
+        return self.tasks_per_worker * max(1, threads)
+
+    def map(self, fn, todo, on_report=None, collect: bool = True) -> list:
+        """fn(i) for every i in ``todo`` on dask workers; the reports in completion order (none with
+        ``collect=False``: the caller counts them through ``on_report``, so memory stays flat).
+
+        The client (and a LocalCluster) is started only when there is work. At most the bound of tasks
+        is in flight. On KeyboardInterrupt, an exception from ``on_report``, or when a chunk fails after
+        its retries, the tasks in flight are cancelled and the exception propagates; after a ``stop``
+        report the running ones finish first (``_drain``). Chunks already written stay done.
         """
-        if not todo:
+        if len(todo) == 0:
             return []
         from distributed import as_completed  # distributed is imported only where a cluster is used
 
         reports = []
-        with client_for(self.workers, self.scheduler, self.cluster) as client:
-            futures = client.map(fn, list(todo), pure=False, retries=self.retries)
+        token = uuid.uuid4().hex[:8]
+        units = iter(todo)
+        self.in_flight_limit, self.max_in_flight, self.submitted = 0, 0, 0
+        local, self._starting = (self._starting.result() if self._starting is not None else None), None
+        with client_for(self.workers, self.scheduler, self.cluster, local) as client:
+            pending = set()
+            queue = as_completed()
+            limit = self._bound(client)
+            refreshed = time.monotonic()
+            exhausted = False
+
+            def top_up():
+                # refill to the bound once half of it has come back: one graph update per batch of
+                # submissions (a graph update per task costs the scheduler more than the task itself)
+                nonlocal exhausted
+                if exhausted or len(pending) > limit // 2:
+                    return
+                batch = list(itertools.islice(units, limit - len(pending)))
+                if len(batch) < limit - len(pending):
+                    exhausted = True
+                if batch:
+                    futs = client.map(fn, batch, key=[f"lunadyn-unit-{int(i)}-{token}" for i in batch],
+                                      retries=self.retries)
+                    pending.update(futs)
+                    queue.update(futs)
+                    self.submitted += len(futs)
+                self.in_flight_limit = max(self.in_flight_limit, limit)
+                self.max_in_flight = max(self.max_in_flight, len(pending))
+
             try:
-                for fut in as_completed(futures):
-                    rep = fut.result()
-                    reports.append(rep)
-                    if on_report is not None:
-                        on_report(rep)
-                    if rep.get("stop"):
-                        reports += self._drain(client, futures)
+                top_up()
+                stopped = False
+                for done in queue.batches():
+                    results = client.gather(done)      # one round trip for the batch, not one per task
+                    for fut, rep in zip(done, results):
+                        pending.discard(fut)
+                        fut.release()
+                        if keeps(collect, rep):
+                            reports.append(rep)
+                        if on_report is not None:
+                            on_report(rep)
+                        stopped = stopped or bool(rep.get("stop"))
+                    if stopped:
+                        reports += [r for r in self._drain(client, list(pending)) if keeps(collect, r)]
+                        pending.clear()
                         break
+                    now = time.monotonic()
+                    if now - refreshed >= REFRESH_S:
+                        limit, refreshed = self._bound(client), now
+                    top_up()
             except BaseException:
-                client.cancel(futures)
+                client.cancel(list(pending))
                 raise
         return reports

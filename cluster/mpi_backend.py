@@ -38,7 +38,7 @@ import warnings
 
 import numpy as np
 
-from .protocol import Backend
+from .protocol import Backend, keeps
 
 # slots of the shared window on rank 0
 NEXT, CHUNKS_DONE, MODELS_DONE, STOP = 0, 1, 2, 3
@@ -108,6 +108,78 @@ class MpiBackend(Backend):
         self.MPI = MPI
         self.comm = comm or MPI.COMM_WORLD
         self.is_root = self.comm.rank == 0
+        self._items_counters = None
+
+    def __exit__(self, *exc):
+        if self._items_counters is not None and self.is_root:
+            self.release()
+        return False
+
+    # -- many small root-driven maps (the inference driver: one per sampler step) ---------------------
+    # Rank 0 calls map_items/each; every other rank calls serve() until rank 0 releases it (release(),
+    # or leaving the ``with`` block). A map is one broadcast of (fn, items) — parameter vectors, never
+    # model arrays — after which every rank, rank 0 included, takes the next item through a shared
+    # counter (fetch-and-add, as in map) and computes it; the small results are gathered on rank 0.
+
+    def _counters(self):
+        if self._items_counters is None:
+            self._items_counters = SharedCounters(self.comm)   # collective: serve() makes it on the others
+        return self._items_counters
+
+    def _work(self, fn, items) -> list:
+        counters, mine = self._counters(), []
+        while True:
+            k = counters.fetch_add(NEXT)
+            if k >= len(items):
+                break
+            mine.append((k, fn(items[k])))
+        return mine
+
+    def map_items(self, fn, items) -> list:
+        """rank 0: fn(item) for every item, computed on every rank; the results in the items' order."""
+        items = list(items)
+        counters = self._counters()
+        zero, out = np.zeros(1, np.int64), np.empty(1, np.int64)
+        counters.win.Fetch_and_op(zero, out, 0, NEXT, self.MPI.REPLACE)   # reset the counter
+        counters.win.Flush(0)
+        self.comm.bcast(("map", fn, items), root=0)
+        parts = self.comm.gather(self._work(fn, items), root=0)
+        results = [None] * len(items)
+        for part in parts:
+            for k, r in part:
+                results[k] = r
+        return results
+
+    def each(self, fn):
+        """rank 0: fn() once on every rank; the results of every rank."""
+        self._counters()
+        self.comm.bcast(("each", fn, None), root=0)
+        return self.comm.gather(fn(), root=0)
+
+    def serve(self) -> None:
+        """ranks > 0: compute their share of every map of rank 0 until it releases them."""
+        self._counters()
+        while True:
+            kind, fn, items = self.comm.bcast(None, root=0)
+            if kind == "stop":
+                break
+            try:
+                part = fn() if kind == "each" else self._work(fn, items)
+            except BaseException:
+                sys.stderr.write(f"lunadyn: MPI rank {self.comm.rank} failed; aborting the job:\n"
+                                 f"{traceback.format_exc()}")
+                sys.stderr.flush()
+                self.comm.Abort(1)
+            self.comm.gather(part, root=0)
+        self._items_counters.free()
+        self._items_counters = None
+
+    def release(self) -> None:
+        """rank 0: let the serving ranks return."""
+        self._counters()
+        self.comm.bcast(("stop", None, None), root=0)
+        self._items_counters.free()
+        self._items_counters = None
 
     def once(self, fn):
         """fn() on rank 0; its result on every rank. If it fails, rank 0 raises the error and the other
@@ -126,8 +198,9 @@ class MpiBackend(Backend):
             raise SystemExit(2)
         return msg[1]
 
-    def map(self, fn, todo, on_report=None) -> list:
-        todo = list(todo)
+    def map(self, fn, todo, on_report=None, collect: bool = True) -> list:
+        """fn(todo[k]) with k from the shared counter; on rank 0 every rank's reports (none with
+        ``collect=False``: rank 0 counts progress through ``on_report``, so memory stays flat)."""
         counters = SharedCounters(self.comm)   # collective (a barrier): every rank is ready to compute
         mine, interrupted, seen = [], False, [0, 0]
 
@@ -145,7 +218,8 @@ class MpiBackend(Backend):
                 if k >= len(todo):
                     break
                 rep = fn(todo[k])
-                mine.append(rep)
+                if keeps(collect, rep):
+                    mine.append(rep)
                 if rep.get("stop"):
                     counters.add(STOP, 1)
                     break

@@ -4,7 +4,8 @@
 Fill values for "not applicable": 0 for Phi, u, Rm and B of an inactive source (Phi <= 0: a core being
 heated or frozen, a BMO solidified or stably stratified, a solid core for precession); B is also 0 while
 a source that convects is not a dynamo (Rm < rm_crit, shell thinner than shell_min, or for precession
-a >= a_precession_end), while its Phi, u and Rm are still reported. -1 for end ages that never happened.
+a >= a_precession_end, or the source left out of the ``sources`` parameter), while its Phi, u and Rm
+are still reported. -1 for end ages that never happened.
 NaN only for failed models (thermal status code != 0), and for ``a_orbit`` and the precession
 variables at ages where the orbit model is undefined (``constant_q`` beyond 1.548 Ga; status flag 16).
 """

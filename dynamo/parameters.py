@@ -24,6 +24,10 @@ DYNAMO_PARAMETERS = (
     Param("law", "", "cia", "dynamo scaling law: ml, cia, mac (Part II 5.3, c = 0.63) or ca06 (Part II 5.1)",
           "Christensen & Aubert 2006; Scheinberg 2018; " + _P1, "dynamo", kind="category",
           choices=("ml", "cia", "mac", "ca06")),
+    Param("sources", "", ("core", "bmo", "precession"),
+          "dynamo sources that feed the combined field B_surface (a source left out still takes part in the "
+          "thermal evolution; only its field is off)", _P1, "dynamo", kind="set",
+          choices=("core", "bmo", "precession")),
     Param("rm_crit", "1", 40.0, "critical magnetic Reynolds number for a dynamo", _P1, "dynamo"),
     Param("shell_min", "m", 10e3, "thinnest convecting shell that can host a dynamo", _P1, "dynamo"),
     Param("f_ohm", "1", 0.9, "fraction of the BMO convective power dissipated ohmically", _P1, "dynamo",

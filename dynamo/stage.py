@@ -5,8 +5,11 @@ its dissipation Phi, shell (r_in, r_out), velocity u, Rm = mu0 sigma u L, on/off
 surface field; B_surface = the largest source field (two dynamos in one body do not add linearly).
 
 A source is on when Phi > 0, Rm >= rm_crit and L = r_out - r_in >= shell_min (precession also needs
-a < a_precession_end). Its Phi, u and Rm are reported whenever it convects (Phi > 0, else 0); its B is 0
-while it is off. Failed models (thermal status code, status & ST_CODE_MASK, != 0) get NaN outputs and summaries.
+a < a_precession_end) and the ``sources`` parameter (a bitmask: bit 0 core, 1 BMO, 2 precession) lets it
+feed the field: a source left out of ``sources`` still convects and takes part in the thermal evolution
+(nothing here feeds back on it), but is never on, so its B is 0 and it adds nothing to B_surface. Its
+Phi, u and Rm are reported whenever it convects (Phi > 0, else 0); its B is 0 while it is off. Failed
+models (thermal status code, status & ST_CODE_MASK, != 0) get NaN outputs and summaries.
 
 Where the orbit model is undefined (``constant_q`` beyond its 1.548 Ga collapse, a published history
 outside its source's age range) a_orbit and the
@@ -24,13 +27,14 @@ from .core_crystallization import core_dissipation
 from .layout import (N_DYN, N_DYN_SUMMARY, O_A, O_B_CORE, O_B_PREC, O_B_SURFACE, O_ON_CORE, O_ON_PREC, O_PHI_CORE, O_PHI_PREC, O_RM_CORE,
                            O_RM_PREC, O_U_CORE, O_U_PREC, S_END_BMO, S_END_CORE, S_END_PREC)
 from .orbit import (ORBIT_CYCLOSTRATIGRAPHY, ORBIT_SPAN, ORBIT_TABLE, mean_motion, nodal_rate,
-                          semi_major_axis)
+                          semi_major_axis, semi_major_axis_array)
 from .precession import cassini_obliquity, differential_velocity, precession_dissipation
 from .scaling import (bmo_dipolarity, core_dipolarity, equatorial_surface_field, law_field,
                             law_velocity, magnetic_reynolds, precession_dipolarity, shell_volume)
 from ..thermal.layout import (D_EG, D_EK, D_EL, D_ER, D_ES, D_FI, D_HB, D_QADB, D_QBOT, D_REGIME, D_RI,
                             FLAG_ORBIT_UNDEFINED, REG_SOLID, ST_CODE_MASK, Y_TC)
 
+SOURCE_CORE, SOURCE_BMO, SOURCE_PRECESSION = 1, 2, 4  # bits of the ``sources`` record field
 
 
 @njit(types.UniTuple(float64, 4)(int64, float64, float64, float64, float64, float64, float64, float64,
@@ -163,6 +167,9 @@ def dynamo_stage_kernel(records, ages, state, diag, status, out, summ, orbit_tab
         end_bmo = -1.0
         end_prec = -1.0
         undefined = False
+        use_core = (rec.sources & SOURCE_CORE) != 0
+        use_bmo = (rec.sources & SOURCE_BMO) != 0
+        use_prec = (rec.sources & SOURCE_PRECESSION) != 0
         q = which[m]
         for k in range(n_age):
             age = ages[k]
@@ -186,7 +193,7 @@ def dynamo_stage_kernel(records, ages, state, diag, status, out, summ, orbit_tab
                                             diag[m, k, D_EG], diag[m, k, D_ER], diag[m, k, D_EK])
             u, Rm, on, B = dynamo_source(law, Phi_core, r_i, r_c, rho_c, rec.sigma_core, spin, -1.0,
                                          core_dipolarity(chi, diag[m, k, D_FI]), R, rec.rm_crit,
-                                         rec.shell_min, True)
+                                         rec.shell_min, use_core)
             _put_source(out, m, k, 0, Phi_core, u, Rm, on, B)
             B_surface = B
             if on > 0.0 and (end_core < 0.0 or age < end_core):
@@ -198,7 +205,7 @@ def dynamo_stage_kernel(records, ages, state, diag, status, out, summ, orbit_tab
                                       diag[m, k, D_QBOT], diag[m, k, D_QADB])
             u, Rm, on, B = dynamo_source(law, Phi_bmo, r_c, r_c + max(H_b, 0.0), rec.rho_bmo, rec.sigma_bmo,
                                          spin, -1.0, bmo_dipolarity(rec.bmo_dipolarity_penalty), R,
-                                         rec.rm_crit, rec.shell_min, True)
+                                         rec.rm_crit, rec.shell_min, use_bmo)
             _put_source(out, m, k, 1, Phi_bmo, u, Rm, on, B)
             B_surface = max(B_surface, B)
             if on > 0.0 and (end_bmo < 0.0 or age < end_bmo):
@@ -215,7 +222,7 @@ def dynamo_stage_kernel(records, ages, state, diag, status, out, summ, orbit_tab
                     dv = differential_velocity(spin, theta_cm, r_c)
                 u, Rm, on, B = dynamo_source(law, Phi_prec, r_i, r_c, rho_c, rec.sigma_core, spin, dv,
                                              precession_dipolarity(chi, rec.precession_dipolarity_penalty), R,
-                                             rec.rm_crit, rec.shell_min, a < rec.a_precession_end)
+                                             rec.rm_crit, rec.shell_min, use_prec and a < rec.a_precession_end)
                 _put_source(out, m, k, 2, Phi_prec, u, Rm, on, B)
                 B_surface = max(B_surface, B)
                 if on > 0.0 and (end_prec < 0.0 or age < end_prec):
@@ -253,3 +260,19 @@ def run_dynamo_stage(records, ages, state, diag, status):
                  np.ascontiguousarray(state, dtype=np.float64), np.ascontiguousarray(diag, dtype=np.float64),
                  status, out, summ)
     return out, summ
+
+
+def orbit_undefined(records, ages) -> np.ndarray:
+    """True for each model whose orbit model is undefined at some of ``ages`` (where the dynamo stage
+    over ``ages`` sets FLAG_ORBIT_UNDEFINED: a semi-major axis that is not > 0), with ages[0] the start
+    age. A reduced sweep evaluates the stage at a few ages and takes the flag over the whole output
+    grid from here; the orbit depends on (orbit, a_start) only, so each distinct pair is evaluated once."""
+    ages = np.asarray(ages, dtype=np.float64)
+    keys = np.stack([np.asarray(records["orbit"], dtype=np.float64), np.asarray(records["a_start"], dtype=np.float64)],
+                    axis=1)
+    uniq, which = np.unique(keys, axis=0, return_inverse=True)
+    bad = np.empty(uniq.shape[0], dtype=bool)
+    for q, (orbit, a_start) in enumerate(uniq):
+        a = semi_major_axis_array(int(orbit), ages, ages[0], a_start)
+        bad[q] = not bool(np.all(a > 0.0))
+    return bad[np.asarray(which).reshape(-1)]

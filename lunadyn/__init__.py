@@ -9,6 +9,8 @@ The public Python API, in one place (each function's docstring has a runnable ex
     ds = lunadyn.open_store("demo.zarr")                  # a store as a lazy xarray.Dataset
     summary = lunadyn.compare("demo.zarr")                # scores against the measured record
     result = lunadyn.fit(lunadyn.example("moon_default.toml"), ["eta_ref"])
+    answer = lunadyn.infer(lunadyn.example("demo_infer.toml"), "infer.zarr")   # evidence per hypothesis
+    tree = lunadyn.to_arviz("infer.zarr")                 # ArviZ data: a DataTree, one child per hypothesis
     table = lunadyn.params()                              # the parameter registry
 
 The packages below it: ``lunadyn.thermal`` and ``lunadyn.dynamo`` (the physics), ``lunadyn.runs``
@@ -25,8 +27,8 @@ try:
 except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree not installed
     __version__ = "0+unknown"
 
-__all__ = ["run", "sweep", "open_store", "compare", "fit", "params", "example", "load_scenario",
-           "run_scenario", "__version__"]
+__all__ = ["run", "sweep", "open_store", "compare", "fit", "infer", "to_arviz", "params", "example",
+           "load_scenario", "run_scenario", "__version__"]
 
 
 def __getattr__(name):

@@ -14,7 +14,7 @@ import zarr
 from .runs.compute.driver import sweep
 from .runs.io.store import volatile_attrs
 
-__all__ = ["assert_stores_equal", "serial_reference_store", "PROVENANCE_KEYS"]
+__all__ = ["assert_stores_equal", "serial_reference_store", "probe_unit", "PROVENANCE_KEYS"]
 
 # group attributes that say what made a store (versions, commit, time, the making command), not what it holds
 PROVENANCE_KEYS = frozenset(volatile_attrs())
@@ -55,3 +55,17 @@ def assert_stores_equal(a, b, *, complete: bool = True) -> None:
 def serial_reference_store(spec, store) -> dict:
     """The reference a backend is compared with: ``spec`` swept by the serial backend in this process."""
     return sweep(spec, Path(store), backend="serial", progress=False)
+
+
+def probe_unit(i, n_models: int = 3, output_step: float = 0.5) -> dict:
+    """A unit of work that computes ``n_models`` default-Moon models and writes nothing (for tests of
+    backends at scale: 10^4 units in seconds). Returns a report shaped like ``run_chunk``'s."""
+    import os
+
+    from .runs.compute.pipeline import compute
+    from .runs.registry import make_records
+    from .runs.status import THERMAL_CODE_MASK
+
+    res = compute(make_records(n_models), {"start_age": 4.5, "output_step": output_step})
+    ok = int(((res["status"] & THERMAL_CODE_MASK) == 0).sum())
+    return {"chunk": int(i), "n": n_models, "skipped": False, "ok": ok, "failed": {}, "pid": os.getpid()}

@@ -12,6 +12,7 @@ from .io.dataset import grid_view, result_to_dataset
 from .io.store import open_dataset
 from .inference.compare import compare_store
 from .inference.fit import fit
+from .inference.infer import to_arviz
 from .inference.summary import summarize
 from .registry import params_table
 from .spec.config import Scenario, load_scenario, scenario_from_text, scenario_records
@@ -20,8 +21,8 @@ from .errors import UserError
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 
-__all__ = ["run", "sweep", "open_store", "compare", "fit", "params", "load_scenario", "run_scenario",
-           "result_to_dataset", "summarize", "grid_view", "example"]
+__all__ = ["run", "sweep", "open_store", "compare", "fit", "infer", "to_arviz", "params", "load_scenario",
+           "run_scenario", "result_to_dataset", "summarize", "grid_view", "example"]
 
 
 def run(scenario=None, **overrides):
@@ -126,3 +127,17 @@ def params() -> list[dict]:
     ('m', 350000.0)
     """
     return params_table()
+
+
+def infer(spec, store=None, backend: str = "dask", workers: int | None = None, scheduler: str | None = None,
+          overwrite: bool = False, progress: bool = True) -> dict | None:
+    """Run an inference spec (a path or ``spec.inference.InferenceSpec``) into an inference store: posterior
+    samples and ln Z ± err per dynamo hypothesis, Bayes factors, predictive checks (runs/inference/infer.py).
+    A store of the same spec resumes from its last finished generation. Returns the answer.
+
+    >>> answer = infer(example("demo_infer.toml"), "demo_infer.zarr", backend="serial")  # doctest: +SKIP
+    >>> [(h["hypothesis"], h["ln_z"]) for h in answer["hypotheses"]]                    # doctest: +SKIP
+    """
+    from .inference.infer import infer as _infer
+    return _infer(spec, store, backend=backend, workers=workers, scheduler=scheduler, overwrite=overwrite,
+                  progress=progress)

@@ -25,9 +25,25 @@ DIAG_NAMES = tuple(o.name for o in DIAGNOSTIC_OUTPUTS)
 DYNAMO_NAMES = tuple(o.name for o in DYNAMO_OUTPUTS)
 SUMMARY_NAMES = tuple(o.name for o in SUMMARY_OUTPUTS + DYNAMO_SUMMARY_OUTPUTS)
 
+# a reduced sweep keeps an output at named ages as NAME_at (sample, named_age)
+NAMED_AGE_DIM = "named_age"
+AT_SUFFIX = "_at"
+
+
+def at_name(name: str) -> str:
+    """The store variable of output ``name`` kept at a reduced sweep's named ages."""
+    return name + AT_SUFFIX
+
+
+def at_source(variable: str) -> str | None:
+    """The output a NAME_at variable holds at the named ages, or None."""
+    if variable.endswith(AT_SUFFIX) and variable[:-len(AT_SUFFIX)] in OUTPUTS:
+        return variable[:-len(AT_SUFFIX)]
+    return None
+
 
 def _field(p):
-    if p.kind == "category" or p.kind == "int":
+    if p.kind in ("category", "int", "set"):
         return (p.name, np.int64)
     if p.kind == "array":
         return (p.name, np.float64, (p.size,))
@@ -58,9 +74,26 @@ def make_records(n: int, values: dict | None = None) -> np.ndarray:
                 rec[p.name] = p.code(v)
             else:
                 rec[p.name] = [p.code(x) for x in v]
+        elif p.kind == "set":
+            rec[p.name] = set_masks(p, v, n)
         else:
             rec[p.name] = v
     return rec
+
+
+def set_masks(p, v, n: int):
+    """Bitmasks of a ``set`` parameter: one value for all records (a sequence of names, or a mask) or one
+    per record (a sequence of n name sequences, or of n masks)."""
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, np.ndarray) and v.dtype.kind in "iu":
+        return v.astype(np.int64)
+    v = list(v)
+    if all(isinstance(x, str) for x in v):
+        return p.mask(v)
+    if len(v) != n:
+        raise ValueError(f"{p.name}: expected one set or {n}, got {len(v)}")
+    return np.array([int(x) if isinstance(x, (int, np.integer)) else p.mask(x) for x in v], dtype=np.int64)
 
 
 def params_table() -> list[dict]:

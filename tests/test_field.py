@@ -68,3 +68,58 @@ def test_run_summary_names_the_sources_and_the_chang_e_fields(stored_run):
     # PHYSICS.md I.3: the calibrated v1 Moon misses CE-6 (a few tenths of a uT) and gives nothing at CE-5
     assert 0.0 < ids["ce6_basalt"]["B_surface_site_uT"] < 1.0 and not ids["ce6_basalt"]["within_range"]
     assert ids["ce5_basalt"]["B_surface_site_uT"] == 0.0
+
+
+SOURCES_SWEEP = """title = "sources"
+base = "{base}"
+[parameters]
+{fixed}
+[vary]
+bmo_thickness0 = {{ min = 300e3, max = 500e3 }}
+sigma_bmo = {{}}
+[sampler]
+method = "lhs"
+n = 12
+seed = 4
+[settings]
+output_step = 0.1
+chunk_size = 6
+"""
+
+
+def test_field_set_sources_equals_a_sweep_run_with_those_sources(tmp_path, warm):
+    """`lunadyn field --set sources=[...]` on a stored sweep gives the arrays of a sweep run with those
+    sources: only B_surface and the left-out sources' fields change; the heat does not."""
+    from pathlib import Path
+
+    from lunadyn.runs.spec.sweep import spec_from_text
+
+    base = Path(EXAMPLE).resolve()
+    every = spec_from_text(SOURCES_SWEEP.format(base=base, fixed=""), "every")
+    only = spec_from_text(SOURCES_SWEEP.format(base=base, fixed='sources = ["bmo", "precession"]'), "only")
+    api.sweep(every, tmp_path / "every.zarr", backend="serial", progress=False)
+    api.sweep(only, tmp_path / "only.zarr", backend="serial", progress=False)
+    r = subprocess.run([sys.executable, "-m", "lunadyn", "field", str(tmp_path / "every.zarr"), "--set",
+                        "sources=[bmo,precession]", "-o", str(tmp_path / "refield.zarr"), "--json"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["overrides"] == {"sources": ["bmo", "precession"]}
+    a, b, c = (xr.open_zarr(tmp_path / n) for n in ("only.zarr", "refield.zarr", "every.zarr"))
+    for name in DIAG_NAMES + DYNAMO_NAMES + ("status",) + tuple(SUMMARY_NAMES):
+        np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+    assert (b["B_core"].values == 0).all() and (b["dynamo_on_core"].values == 0).all()
+    assert (c["B_core"].values > 0).any()             # the default Moon's core dynamo was on somewhere
+    np.testing.assert_array_equal(b["Phi_core"].values, c["Phi_core"].values)   # it still convects
+    np.testing.assert_array_equal(b["Q_cmb"].values, c["Q_cmb"].values)
+    assert json.loads(b.attrs["fixed_parameters"])["sources"] == ["bmo", "precession"]
+
+
+def test_sources_values_are_validated():
+    from lunadyn.runs.spec.config import validate_value
+
+    assert validate_value("sources", ["precession", "core"], "x") == ["core", "precession"]
+    assert validate_value("sources", "[bmo, core]", "--set") == ["core", "bmo"]
+    assert validate_value("sources", [], "x") == []
+    for bad in (["core", "core"], ["magnet"], "core,magnet", 3):
+        with pytest.raises(UserError, match="sources in x: expected a list of distinct names"):
+            validate_value("sources", bad, "x")

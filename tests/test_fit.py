@@ -178,8 +178,12 @@ def test_sweep_posterior_mode_is_near_the_truth(synthetic, run_models):
     assert abs(mode["f_hpe_basal"] - TRUTH["f_hpe_basal"]) <= (F[1] - F[0]) * 1.01
     assert summary["best"][0]["parameters"] == mode
     assert 1.0 <= summary["posterior"]["ess"] <= 81
-    assert summary["posterior"]["source_weights"]["bmo"] > 0.99
-    assert "sulfur_core: median" in format_compare(summary)
+    # an ESS below 100 is not a resolved posterior: no intervals, no source weights, one line naming infer
+    post = summary["posterior"]
+    assert post["resolved"] is False and post["marginals"] is None and post["source_weights"] is None
+    text = format_compare(summary)
+    assert "median" not in text and "95%" not in text and "dynamo source at" not in text
+    assert "cannot resolve the posterior" in text and "lunadyn infer" in text
     # written into the store, with the selection and the record file's hash; still a lunadyn store
     ds = xr.open_zarr(path)
     assert ds["loglike"].dims == ("sample",) and ds["loglike_record"].dims == ("sample", "record")

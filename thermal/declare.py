@@ -53,8 +53,9 @@ class Param:
     """One model parameter.
 
     kind: ``float`` (a number in SI units; ages in Ga), ``int``, ``category`` (named in configs,
-    integer-coded in records, codes = index in ``choices``) or ``array`` (``size`` float64 slots;
-    TOML arrays).
+    integer-coded in records, codes = index in ``choices``), ``set`` (a subset of ``choices``, a list of
+    names in configs, a bitmask in records: bit i = ``choices[i]``) or ``array`` (``size`` float64
+    slots; TOML arrays).
     """
 
     name: str
@@ -94,6 +95,17 @@ class Param:
     def bounds_for(self, body: str = "moon") -> tuple:
         """Validity interval (lo, hi) on ``body``: physical interval intersected with its widened prior."""
         return widened_bounds(self.physical, self.prior_for(body), self.scale)
+
+    def mask(self, names) -> int:
+        """Bitmask of a ``set`` value (a sequence of names from ``choices``; bit i = choices[i])."""
+        out = 0
+        for v in names:
+            out |= 1 << self.code(v)
+        return out
+
+    def names(self, mask) -> list:
+        """The names of a ``set`` bitmask, in the order of ``choices``."""
+        return [c for i, c in enumerate(self.choices) if int(mask) >> i & 1]
 
     def code(self, value) -> int:
         """Integer code of a categorical value (raises ValueError naming the choices)."""

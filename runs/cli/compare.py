@@ -24,7 +24,8 @@ from ..inference.fit import is_fit_store
 from ..spec.config import load_scenario
 from ..inference.fit import check_free, fit, format_fit
 import zarr
-from ..viz.figures import plot_comparison, plot_corner
+from ..viz.figures import plot_comparison, plot_corner, plot_inference
+from ..inference.infer import is_inference_store
 
 SELECT_HELP = ("record selection KEY=VALUE (KEY: mission, side, method_class, confidence, id; repeatable: "
                "values of one key OR-ed, keys AND-ed; 'all' drops the default confidence=high,medium "
@@ -76,6 +77,9 @@ def cmd_data(args) -> int:
 
 
 def cmd_compare(args) -> int:
+    if is_inference_store(args.store):
+        raise UserError(f"{args.store} is an inference store (made by `lunadyn infer`); compare takes a run or "
+                        "sweep store — its answer is printed by `lunadyn infer` again, and drawn by `lunadyn plot`")
     if is_fit_store(args.store):
         raise UserError(f"{args.store} is a fit store (made by `lunadyn fit`); compare takes a run or sweep "
                         "store — plot the fit with `lunadyn plot`")
@@ -105,6 +109,12 @@ def cmd_fit(args) -> int:
 def cmd_plot(args) -> int:
     store = Path(args.store)
     out = Path(args.output) if args.output else default_output(store, ".png")
+    if is_inference_store(store):
+        paths = plot_inference(store, out, data=args.data, select=args.select)
+        print(f"lunadyn plot: posterior field envelope per hypothesis against the record -> {paths[0]}")
+        for p in paths[1:]:
+            print(f"lunadyn plot: posterior corner plot -> {p}")
+        return 0
     check_output(out, [store, args.data], "-o")
     check_output(out.with_name(out.stem + ".corner.png"), [store, args.data], "-o")
     with reading(store):
@@ -148,7 +158,7 @@ def add_commands(subparsers) -> None:
     p.set_defaults(func=cmd_fit)
 
     p = subparsers.add_parser("plot", help="field histories of a store's models against the record")
-    p.add_argument("store", metavar="STORE", help="a lunadyn run, sweep or fit store")
+    p.add_argument("store", metavar="STORE", help="a lunadyn run, sweep, fit or inference store")
     p.add_argument("--best", type=_positive_int, metavar="K",
                    help="the best K models (default: posterior-weighted models, or all draws of a fit)")
     p.add_argument("-o", "--output", metavar="FIG.png", help="figure (default ./<store stem>.png)")

@@ -33,6 +33,7 @@ from ..compute import pipeline
 from ... import __version__
 from .submit import add_commands as add_cluster_commands
 from .compare import add_commands as add_compare_commands
+from .infer import add_commands as add_infer_commands
 import os
 
 PARAMS_LAW_CHOICES = next(p.choices for p in DYNAMO_PARAMETERS if p.name == "law")
@@ -95,6 +96,8 @@ def params_rows() -> list[list[str]]:
             prior, lo, hi = "|".join(r["choices"]), "-", "-"
             if len(prior) > 40:  # the orbit models: the first few, and how many (all in --json)
                 prior = "|".join(r["choices"][:3]) + f"|... ({len(r['choices'])} choices)"
+        elif r["kind"] == "set":
+            prior, lo, hi = "subset of " + ",".join(r["choices"]), "-", "-"
         elif r["stage"] == "spec":
             prior = "(setting)"
         elif r["prior"]:
@@ -276,7 +279,8 @@ def cmd_info(args) -> int:
             ("failed models", str(info["n_failed"])),
             ("variables", f"{len(info['variables'])}: " + ", ".join(list(info["variables"])[:12])
              + (" ..." if len(info["variables"]) > 12 else "")),
-            ("size on disk", f"{info['size_bytes'] / 1e6:.1f} MB")]
+            ("size on disk", f"{info['size_bytes'] / 1e6:.1f} MB in {info['files']} files"
+             + (f" ({info['size_bytes'] / info['n_samples']:.0f} bytes a model)" if info["n_samples"] else ""))]
     check = ("every chunk read against its checksum" if integ["verified"]
              else "presence and sizes (--verify reads every chunk)")
     if integ["intact"]:
@@ -369,6 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_warmup)
     add_cluster_commands(sub)
     add_compare_commands(sub)
+    add_infer_commands(sub)
     return parser
 
 

@@ -11,12 +11,14 @@ def cmd_submit(args) -> int:
     report = submit_sweep(args.spec, scheduler=args.scheduler, mode=args.mode, store=args.output,
                     dry_run=args.dry_run, overwrite=args.overwrite, nodes=args.nodes, ntasks=args.ntasks,
                     time=args.time, partition=args.partition, account=args.account, name=args.name,
-                    extra=args.directive)
+                    extra=args.directive, estimate=not args.no_estimate)
     if args.json:
         print(json.dumps(report, indent=1))
         return 0
     if args.dry_run:
         print(report["script"], end="")
+        if "estimate" in report:
+            print("\n".join(estimate_lines(report["estimate"])))
         return 0
     if report.get("complete"):
         print(f"lunadyn submit: {report['store']} is already complete ({report['chunks_total']} chunks); "
@@ -29,6 +31,24 @@ def cmd_submit(args) -> int:
           f"  script {report['script_path']}\n"
           f"  watch with: lunadyn info {report['store']}  (job output in {report['log_dir']})")
     return 0
+
+
+def estimate_lines(est: dict) -> list[str]:
+    """The scaling model's estimate as ``# ``-prefixed lines (after the script: still a valid script)."""
+    from ..compute import scaling
+
+    c = est["costs"]
+    lines = scaling.describe(est["at_spec_unit"])
+    rec = est["recommended"]
+    if rec["unit"] != est["at_spec_unit"]["unit"]:
+        lines.append(f"  recommended unit size: chunk_size = {rec['unit']:,} (~{rec['wall_s']:,.0f} s, "
+                     f"{rec['files']:,} files" + ("" if rec["feasible"] else "; none meets the file budget") + ")")
+    else:
+        lines.append("  the unit size (chunk_size) is the recommended one")
+    lines.append(f"  costs ({c['source']}): {c['model_s'] * 1e6:,.0f} us a model, write {c['write_s0'] * 1e3:.1f} ms "
+                 f"+ {c['write_s_per_model'] * 1e6:.2f} us a model, {c['bytes_per_model']:.0f} bytes a model, "
+                 f"{c['files_per_unit']} files a unit")
+    return ["# " + line for line in lines]
 
 
 def add_commands(subparsers) -> None:
@@ -53,4 +73,6 @@ def add_commands(subparsers) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing store of another spec")
     p.add_argument("--dry-run", action="store_true", help="print the job script; create and submit nothing")
     p.add_argument("--json", action="store_true", help="print a JSON report (job id, script, paths)")
+    p.add_argument("--no-estimate", action="store_true",
+                   help="skip the scaling model's estimate (it computes one unit's worth of models first)")
     p.set_defaults(func=cmd_submit)

@@ -13,6 +13,7 @@ script that runs this driver on a cluster.
 """
 from __future__ import annotations
 
+import inspect
 from functools import partial
 from pathlib import Path
 
@@ -26,10 +27,11 @@ from ..errors import UserError
 from ..io import claims
 from ..io import store as st_mod
 from ..io.paths import check_output, default_output
-from ..record.scoring import observation_attrs
+from ..record.scoring import RECORD_DIM, observation_attrs
+from ..registry import NAMED_AGE_DIM
 from ..spec.sweep import SweepSpec, load_spec
 from ..status import thermal_code
-from . import pipeline
+from . import pipeline, scaling
 from .pipeline import output_ages
 from .progress import Progress
 from .units import Outcome, run_unit
@@ -46,6 +48,20 @@ def check_sweep_options(backend: str = "dask", workers=None, task_index=None, n_
         raise UserError(f"--task-index {task_index}: expected 0 <= I < --n-tasks {n_tasks}")
 
 
+def store_layout(spec: SweepSpec) -> dict:
+    """The arrays a sweep's store holds: {'ages': output ages, 'variables': io.store.create_store form,
+    'dims': the other dimensions' coordinates (a reduced sweep's named_age and record)}."""
+    variables = st_mod.variable_layout(spec.variables, scored=spec.obs is not None, per_record=spec.per_record,
+                                       at_age_variables=spec.at_age_variables)
+    dims = {}
+    if spec.at_age_variables:
+        dims[NAMED_AGE_DIM] = list(spec.at_ages)
+    if spec.per_record:
+        dims[RECORD_DIM] = list(spec.obs.ids)
+    return {"ages": output_ages(spec.settings["start_age"], spec.settings["output_step"]), "variables": variables,
+            "dims": dims}
+
+
 def open_sweep_store(spec: SweepSpec, path, overwrite: bool = False, units=None):
     """Create the sweep's store, or reopen it to resume (same hash; verified, damaged units cleared
     first); returns (zarr group, repairs) (``io.store.prepare``). ``units``: the units this driver will
@@ -57,16 +73,17 @@ def open_sweep_store(spec: SweepSpec, path, overwrite: bool = False, units=None)
     import json
 
     spec.store = Path(path)
-    ages = output_ages(spec.settings["start_age"], spec.settings["output_step"])
     attrs = {"title": spec.title} if spec.title else {}
     if spec.path is not None:
         attrs["made_by"] = json.dumps(["lunadyn", "sweep", str(Path(spec.path).resolve())])
     if spec.obs is not None:
         attrs.update(observation_attrs(spec.obs, spec.likelihood))
+    layout = store_layout(spec)
     return st_mod.prepare(path, spec=spec.canonical, spec_text=spec.text, n_samples=spec.n_samples,
-                          chunk_size=spec.chunk_size, ages=ages,
-                          variables=st_mod.variable_layout(spec.variables, scored=spec.obs is not None),
-                          coords=spec.samples(), fixed=spec.fixed, attrs=attrs, overwrite=overwrite, units=units)
+                          chunk_size=spec.chunk_size, ages=layout["ages"], variables=layout["variables"],
+                          coords={a: None for a in spec.varied} if spec.large else spec.samples(),
+                          fixed=spec.fixed, attrs=attrs, overwrite=overwrite, units=units, dims=layout["dims"],
+                          inner_chunk=spec.inner_chunk_size, unit_coordinates=spec.large)
 
 
 def prepare_store(spec: SweepSpec, path, overwrite: bool = False, units=None):
@@ -119,24 +136,31 @@ def sweep(spec, store=None, backend: str = "dask", workers: int | None = None, s
         note_repairs(store, repairs)
         done = g["done"][:]
         claims.clear_done(store, done)
-        todo = [int(i) for i in np.flatnonzero(~done)]
-        if todo:
-            pipeline.warmup()      # compile once, before any worker starts (on-disk cache)
+        todo = np.flatnonzero(~done).astype(np.int64)     # 8 bytes a unit, for 10^6 units
+        if len(todo):
+            if hasattr(be, "start_workers"):
+                be.start_workers()   # worker processes start (interpreters, imports) while we warm up
+            pipeline.warmup()      # compile once, before any worker computes (on-disk cache)
         return todo
 
     outcome = Outcome()
     with get_backend(backend, **options) as be:
         todo = be.once(prepare)
         spec.store = store
-        if todo and not be.is_root:
+        if len(todo) and not be.is_root:
             pipeline.warmup()      # MPI ranks load what rank 0 compiled from the on-disk cache
         prog = Progress(spec.n_chunks, spec.n_samples, done_chunks=spec.n_chunks - len(todo),
                         quiet=not progress or not be.is_root)
         prog.start()
         interrupted = False
         try:
-            while todo:
-                outcome.add(be.map(partial(run_unit, spec), todo, prog.update))
+            while len(todo):
+                fn = partial(run_unit, spec)
+                if "collect" in inspect.signature(be.map).parameters:
+                    # only the reports the outcome needs come back: memory stays flat over 10^6 units
+                    outcome.add(be.map(fn, todo, prog.update, collect=Outcome.needs))
+                else:                                    # a plugin backend without the option
+                    outcome.add(be.map(fn, todo, prog.update))
                 # units another driver held and dropped: computed here (decided on the root, for all)
                 todo = be.once(lambda: [] if outcome.errors else outcome.wait_for_busy(store))
         except KeyboardInterrupt:
@@ -171,17 +195,50 @@ def sweep_report(store, prog, interrupted: bool = False) -> dict:
         "models_per_s_after_first_chunk": round(prog.steady_rate, 1),
         "startup_s": round(prog.first_s, 3),
         "size_bytes": info["size_bytes"],
+        "files": info["files"],
+        # per unit of work (the costs of the scaling model, runs.compute.scaling): compute (records, models,
+        # likelihood) and write (open, region writes, ledger), seconds, over the units this process saw
+        "unit_compute_s": round(prog.compute_s / prog.units, 5) if prog.units else None,
+        "unit_write_s": round(prog.write_s / prog.units, 5) if prog.units else None,
     }
 
 
+def sweep_estimate(spec: SweepSpec, cores: int, mode: str) -> dict:
+    """The scaling model's estimate for ``spec`` on ``cores`` (runs.compute.scaling): costs calibrated on
+    a unit of the sweep itself; the estimate at the spec's unit size and at the recommended one."""
+    pipeline.warmup()
+    costs = scaling.calibrate(spec)
+    return {"costs": costs.to_dict(),
+            "at_spec_unit": scaling.estimate(spec.n_samples, cores, spec.chunk_size, costs, mode),
+            "recommended": scaling.recommend_unit(spec.n_samples, cores, costs, mode)}
+
+
+def _estimate_cores(spec: SweepSpec, mode: str, info: dict) -> int:
+    if mode != "dask":
+        return int(info["ntasks"])
+    if info.get("workers"):
+        return int(info["workers"])
+    import tomllib
+
+    section = tomllib.loads(spec.text).get("cluster") if spec.text else None
+    if section:
+        from ...cluster.jobqueue import cluster_options
+
+        _, kw, jobs = cluster_options(section)
+        return int(jobs) * int(kw.get("processes", 1))
+    return 1
+
+
 def submit_sweep(spec_path, *, scheduler: str, mode: str, store=None, dry_run: bool = False,
-                 overwrite: bool = False, warm: bool = True, **options) -> dict:
+                 overwrite: bool = False, warm: bool = True, estimate: bool = True, **options) -> dict:
     """Create the store, render the job script, submit it (``lunadyn submit``); returns a report.
 
     The store is created (or validated, to resume) here, before any job starts, so tasks never race to
     create it, and the kernels are compiled into the on-disk cache once, here, rather than once per
     task. options: nodes, ntasks, time, partition, account, name, extra, log_dir (``cluster.submit.render``).
-    With ``dry_run`` the script is rendered and nothing is created or submitted.
+    With ``dry_run`` the script is rendered and nothing is created or submitted. With ``estimate`` the
+    report carries the scaling model's estimate (``sweep_estimate``; it computes one unit's worth of
+    models in a scratch directory).
     """
     spec = load_spec(spec_path)
     check_output(store or default_output(spec_path, ".zarr"), spec.inputs, "-o")
@@ -192,6 +249,8 @@ def submit_sweep(spec_path, *, scheduler: str, mode: str, store=None, dry_run: b
               "script_path": None, "script": info["script"], "chunks_total": spec.n_chunks}
     if mode == "dask":
         report["workers"] = info["workers"]
+    if estimate:
+        report["estimate"] = sweep_estimate(spec, _estimate_cores(spec, mode, info), mode)
     if dry_run:
         return report
     job_scripts.check_can_submit(scheduler, mode)

@@ -32,7 +32,8 @@ def records_from_store(g, lo: int = 0, hi: int | None = None, overrides: dict | 
             continue
         col = g[name][lo:hi]
         p = PARAMS[name]
-        values[name] = [p.choices[int(c)] for c in col] if p.kind == "category" else np.asarray(col, float)
+        values[name] = ([p.choices[int(c)] for c in col] if p.kind == "category" else
+                        np.asarray(col, np.int64) if p.kind == "set" else np.asarray(col, float))
     values.update(overrides or {})
     return make_records(hi - lo, values)
 

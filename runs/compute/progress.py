@@ -26,6 +26,8 @@ class Progress:
         self._last = 0.0
         self._start_done = done_chunks
         self.first_s, self.first_models = 0.0, 0
+        self.units = 0                  # units of work reported with their timings (not MPI's summaries)
+        self.compute_s = self.write_s = 0.0
 
     @property
     def elapsed(self) -> float:
@@ -42,6 +44,10 @@ class Progress:
             self.first_s = self.elapsed     # start-up (workers, kernels) ends with the first chunk
             self.first_models = rep["n"]
         self.done_chunks += rep.get("chunks", 1)   # the MPI backend reports several ranks' chunks at once
+        if "compute_s" in rep:
+            self.units += 1
+            self.compute_s += rep["compute_s"]
+            self.write_s += rep.get("write_s", 0.0)
         self.models += rep["n"]
         self.ok += rep.get("ok", 0)
         for code, k in rep.get("failed", {}).items():

@@ -59,6 +59,11 @@ class Outcome:
         self.errors: list[dict] = []
         self.busy: list[int] = []
 
+    @staticmethod
+    def needs(rep: dict) -> bool:
+        """Whether a report matters beyond progress (the backends' ``collect`` predicate)."""
+        return bool(rep.get("error") or rep.get("busy"))
+
     def add(self, reports) -> None:
         for rep in reports or ():
             if rep.get("error"):

@@ -13,7 +13,9 @@ with attributes naming the selection, the record file and its sha256 and the lik
 the arrays and on the group), then re-consolidates the metadata. The store's own layout (``variables``,
 spec hash) is untouched, so a sweep can still be resumed after a comparison.
 
-Posterior of a sweep (``sweep_posterior``): the sweep's samples are draws from its sampling
+Posterior of a sweep (``sweep_posterior``; below an ESS of 100 it is reported as unresolved — no
+intervals, no source weights, one line naming ``lunadyn infer`` — since importance weights of a prior
+sweep cannot resolve a likelihood this peaked): the sweep's samples are draws from its sampling
 distribution (a grid, LHS or Sobol over the prior ranges: uniform, or log-uniform on log-scaled axes),
 so with that distribution as the prior the posterior weights are importance weights
 w_i ∝ exp(ln L_i − max ln L). It reports the effective sample size (Σw)²/Σw², weighted marginals
@@ -102,6 +104,14 @@ def varied_parameters(g) -> dict:
             continue
         a = g[name]
         meanings = a.attrs.get("flag_meanings")
+        if meanings and "flag_masks" in a.attrs:   # a set parameter: bitmask values, names joined by '+'
+            masks = a[:]
+            names = meanings.split()
+            uniq = sorted({int(m) for m in masks})
+            label = {m: "+".join(n for i, n in enumerate(names) if m >> i & 1) or "none" for m in uniq}
+            codes = np.array([uniq.index(int(m)) for m in masks])
+            out[name] = (codes, [label[m] for m in uniq])
+            continue
         out[name] = (a[:], meanings.split() if meanings else None)
     return out
 
@@ -166,16 +176,27 @@ def sweep_posterior(g, loglike, age_sources: float = CE6_AGE_GA, min_weight: flo
     significant = np.where(w > min_weight * (w.max() if w.size else 0.0), w, 0.0)
     codes = _sources_at(g, ages, None, age_sources, n, significant)
     mode = int(np.nanargmax(np.where(np.isfinite(ll), ll, -np.inf))) if np.isfinite(ll).any() else None
+    ess = effective_sample_size(w)
+    resolved = ess >= MIN_ESS
     return {
         "n_models": int(n),
         "n_scored": int(np.isfinite(ll).sum()),
-        "ess": effective_sample_size(w),
+        "ess": ess,
+        "min_ess": MIN_ESS,
+        "resolved": bool(resolved),
+        "message": None if resolved else UNRESOLVED.format(ess=ess, n=int(np.isfinite(ll).sum()), min=MIN_ESS),
         "mode": None if mode is None else {"sample": mode, "loglike": _clean(ll[mode]),
                                            "parameters": {k: _param_value(v, c, mode) for k, (v, c) in params.items()}},
-        "marginals": marginals(params, w),
+        "marginals": marginals(params, w) if resolved else None,
         "source_weights_age_Ga": age_sources,
-        "source_weights": None if codes is None else source_weights(codes, significant),
+        "source_weights": None if codes is None or not resolved else source_weights(codes, significant),
     }
+
+
+MIN_ESS = 100.0  # below it the sweep posterior is not reported as if resolved
+UNRESOLVED = ("the sweep cannot resolve the posterior (ESS {ess:.1f} of {n} scored models, below {min:g}): "
+              "no intervals or source weights are given; `lunadyn infer SPEC.toml` samples the posterior "
+              "and the evidence of each dynamo hypothesis")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -342,6 +363,8 @@ def source_lines(best: list[dict], obs_ids: list[str]) -> list[str]:
 
 
 def format_posterior(post: dict, indent: str = "  ") -> list[str]:
+    if not post.get("resolved", True):
+        return [f"{indent}posterior over the sweep: {post['message']}"]
     lines = [f"{indent}posterior over the sweep (importance weights from loglike): ESS {post['ess']:.1f} "
              f"of {post['n_scored']} scored"]
     if post.get("mode"):

@@ -13,6 +13,13 @@ Layout of one store (one zarr group):
   unit_array)``, the size of each chunk file of a unit as written, one zarr chunk per sweep chunk, so
   writers of different chunks never touch the same zarr chunk. A *unit* is one sweep chunk: its chunk
   of every array along ``sample`` (the ``unit_arrays`` attribute);
+- a sharded store (``inner_chunk_size`` attribute) keeps each unit's part of an array in one zarr v3
+  shard (one file per array and unit, written whole by the unit's task), read in inner chunks of that
+  many samples; a store with ``unit_coordinates`` (sweeps of more than 2^22 models) has ``sample`` and
+  the varied coordinates written by each unit with its data instead of at creation;
+- a reduced sweep's (sample, dim) variables: ``NAME_at (sample, named_age)`` and ``loglike_record``,
+  ``misfit (sample, record)``, with the ``named_age`` and ``record`` coordinates written at creation
+  (``dims`` attribute);
 - group attributes: the ``lunadyn_store`` marker (format version), the validated spec as canonical JSON
   (``spec``), its TOML text (``spec_toml``), ``spec_hash``, ``fixed_parameters`` (JSON), ``made_by`` (the
   command that makes it, for repair messages) and provenance (lunadyn version, git commit, dependency
@@ -67,7 +74,7 @@ from zarr.codecs import BloscCodec, Crc32cCodec
 from .. import status as st
 from ..errors import StorageError, StoreDamaged, UserError, storage_reason
 from ..record.scoring import sweep_variables
-from ..registry import ALL_PARAMS, OUTPUTS, SUMMARIES
+from ..registry import ALL_PARAMS, NAMED_AGE_DIM, OUTPUTS, SUMMARIES, at_name
 from ..spec.hashing import canonical_json, spec_differences, spec_hash
 
 MARKER = "lunadyn_store"
@@ -268,18 +275,32 @@ WRITE_EMPTY = {"write_empty_chunks": True}   # a chunk equal to the fill value i
 STALE_FOREIGN_S = 24 * 3600   # a sibling build/trash directory of another host is removed after a day
 
 
-def variable_layout(names=None, scored: bool = False) -> dict:
-    """The store-variable layout ``run``, ``sweep`` and ``field`` create: name -> (dtype, 'age' | 'run').
+def variable_layout(names=None, scored: bool = False, per_record: bool = False, at_age_variables=()) -> dict:
+    """The store-variable layout ``run``, ``sweep`` and ``field`` create: name -> (dtype, shape[, attrs]),
+    shape 'age' (sample, age), 'run' (sample,) or the name of another dimension (sample, dim).
 
     names: the outputs and summaries kept (default every declared one, in declaration order); names that
     are not declared outputs (e.g. a scored store's ``loglike``) are left out. scored: add the
-    ``loglike`` variable a sweep with ``[observations]`` writes per chunk.
+    ``loglike`` variable a sweep with ``[observations]`` writes per chunk (with per_record also
+    ``loglike_record`` and ``misfit`` along ``record``). at_age_variables: outputs a reduced sweep keeps
+    at its named ages, as NAME_at (sample, named_age) in the output's dtype.
     """
     declared = {name: (o.dtype, o.shape) for name, o in {**OUTPUTS, **SUMMARIES}.items()}
     out = {name: declared[name] for name in (declared if names is None else names) if name in declared}
     if scored:
-        out.update(sweep_variables())
+        out.update(sweep_variables(per_record))
+    for name in at_age_variables:
+        o = OUTPUTS[name]
+        attrs = {"units": o.unit, "long_name": f"{o.long_name}, at the named ages"}
+        if o.note:
+            attrs["comment"] = o.note
+        out[at_name(name)] = (o.dtype, NAMED_AGE_DIM, attrs)
     return out
+
+
+# attributes of the coordinate of a (sample, dim) variable's other dimension
+DIM_ATTRS = {NAMED_AGE_DIM: {"long_name": "named age before present (a reduced sweep's at_ages)", "units": "Ga"},
+             "record": {"long_name": "paleointensity record id (the selection in use)", "units": "1"}}
 
 
 def fill_value(dtype):
@@ -307,14 +328,24 @@ def _variable_attrs(name: str) -> dict:
 
 
 def _coord_values(name: str, values, n: int):
-    """A varied parameter's values along sample and its attributes."""
+    """A varied parameter's values along sample and its attributes (values None: its dtype as an
+    empty array, for a store whose units write their own coordinates)."""
     p = ALL_PARAMS.get(name)
     attrs = {"units": p.unit, "long_name": p.description} if p else {}
+    if values is None:
+        is_cat = p is not None and p.kind == "category"
+        if is_cat:
+            attrs.update(flag_values=list(range(len(p.choices))), flag_meanings=" ".join(p.choices))
+        return np.empty(0, dtype=np.int8 if is_cat else np.float64), attrs
     values = list(values) if not isinstance(values, np.ndarray) else values
     if p is not None and p.kind == "category":
         codes = np.array([p.code(v) if isinstance(v, str) else int(v) for v in values], dtype=np.int8)
         attrs.update(flag_values=list(range(len(p.choices))), flag_meanings=" ".join(p.choices))
         values = codes
+    elif p is not None and p.kind == "set":   # bitmasks (CF flag_masks: bit i = choices[i])
+        masks = np.array([int(v) if isinstance(v, (int, np.integer)) else p.mask(v) for v in values], dtype=np.int8)
+        attrs.update(flag_masks=[1 << i for i in range(len(p.choices))], flag_meanings=" ".join(p.choices))
+        values = masks
     values = np.asarray(values)
     if values.shape != (n,):
         raise ValueError(f"coordinate {name!r} must have shape ({n},), got {values.shape}")
@@ -323,10 +354,15 @@ def _coord_values(name: str, values, n: int):
     return values, attrs
 
 
-def _layout(n_samples, chunk_size, ages, variables, coords) -> dict:
-    return {"n_samples": int(n_samples), "chunk_size": int(chunk_size),
-            "ages": [float(a) for a in np.asarray(ages, dtype=np.float64)],
-            "variables": sorted(variables), "coords": sorted(coords)}
+def _layout(n_samples, chunk_size, ages, variables, coords, dims=None, inner_chunk=None) -> dict:
+    out = {"n_samples": int(n_samples), "chunk_size": int(chunk_size),
+           "ages": [float(a) for a in np.asarray(ages, dtype=np.float64)],
+           "variables": sorted(variables), "coords": sorted(coords)}
+    if dims:
+        out["dims"] = sorted(dims)
+    if inner_chunk:
+        out["inner_chunk_size"] = int(inner_chunk)
+    return out
 
 
 def _existing_layout(g, ages_if_unreadable) -> dict:
@@ -334,19 +370,34 @@ def _existing_layout(g, ages_if_unreadable) -> dict:
         ages = [float(a) for a in g["age"][:]]
     except Exception:          # a damaged age chunk: the spec hash fixes the ages; repaired on resume
         ages = [float(a) for a in ages_if_unreadable]
-    return {"n_samples": int(g.attrs["n_samples"]), "chunk_size": int(g.attrs["chunk_size"]), "ages": ages,
-            "variables": sorted(json.loads(g.attrs["variables"])),
-            "coords": sorted(json.loads(g.attrs["varied_parameters"]))}
+    out = {"n_samples": int(g.attrs["n_samples"]), "chunk_size": int(g.attrs["chunk_size"]), "ages": ages,
+           "variables": sorted(json.loads(g.attrs["variables"])),
+           "coords": sorted(json.loads(g.attrs["varied_parameters"]))}
+    if "dims" in g.attrs:
+        out["dims"] = sorted(json.loads(g.attrs["dims"]))
+    if "inner_chunk_size" in g.attrs:
+        out["inner_chunk_size"] = int(g.attrs["inner_chunk_size"])
+    return out
 
 
 class _Recipe:
     """Everything that determines a store's layout and creation-written arrays (to build or rebuild it)."""
 
-    def __init__(self, *, spec, spec_text, n_samples, chunk_size, ages, variables, coords, fixed, attrs):
+    def __init__(self, *, spec, spec_text, n_samples, chunk_size, ages, variables, coords, fixed, attrs,
+                 dims=None, inner_chunk=None, unit_coordinates=False):
         self.spec, self.spec_text = spec, spec_text
         self.n_samples, self.chunk_size = int(n_samples), int(chunk_size)
         if self.n_samples < 1 or self.chunk_size < 1:
             raise ValueError("n_samples and chunk_size must be >= 1")
+        self.dims = {k: list(v) for k, v in (dims or {}).items()}
+        if inner_chunk is not None:
+            inner_chunk = int(inner_chunk)
+            if inner_chunk < 1 or self.chunk_size % inner_chunk:
+                raise ValueError(f"inner_chunk {inner_chunk} must divide chunk_size {self.chunk_size}")
+            if inner_chunk >= min(self.chunk_size, self.n_samples):
+                inner_chunk = None
+        self.inner_chunk = inner_chunk
+        self.unit_coordinates = bool(unit_coordinates)
         self.ages = np.asarray(ages, dtype=np.float64)
         self.variables, self.coords = dict(variables), dict(coords or {})
         self.fixed, self.attrs = dict(fixed or {}), dict(attrs or {})
@@ -354,7 +405,8 @@ class _Recipe:
         if bad:
             raise ValueError(f"reserved names cannot be variables or coords: {bad}")
         self.digest = spec_hash(spec)
-        self.layout = _layout(self.n_samples, self.chunk_size, self.ages, self.variables, self.coords)
+        self.layout = _layout(self.n_samples, self.chunk_size, self.ages, self.variables, self.coords, self.dims,
+                              self.inner_chunk)
         self.n_chunks = -(-self.n_samples // self.chunk_size)
         self.unit_arrays = sorted(["sample", "status", *self.variables, *self.coords])
 
@@ -457,25 +509,45 @@ def _build(root: Path, r: _Recipe, faults: bool = True) -> None:
         "n_samples": r.n_samples,
         "chunk_size": r.chunk_size,
         "n_chunks": r.n_chunks,
+        **({"dims": canonical_json(sorted(r.dims))} if r.dims else {}),
+        **({"inner_chunk_size": r.inner_chunk} if r.inner_chunk else {}),
+        **({"unit_coordinates": 1} if r.unit_coordinates else {}),
         **provenance(),
     })
     step("group identity and attributes written")
 
     def array(name, shape, chunks, dtype, dims, attributes, fill=None):
+        kw = {}
+        if r.inner_chunk is not None and dims[0] == "sample":
+            kw["shards"] = chunks                          # one shard per unit of work ...
+            chunks = (r.inner_chunk,) + tuple(chunks[1:])  # ... read in inner chunks
         a = g.create_array(name, shape=shape, chunks=chunks, dtype=dtype, dimension_names=dims,
                            fill_value=fill_value(dtype) if fill is None else fill, attributes=attributes,
-                           compressors=COMPRESSORS)
+                           compressors=COMPRESSORS, **kw)
         return a.with_config(WRITE_EMPTY)
 
-    array("sample", (r.n_samples,), (zchunk,), "int64", ("sample",),
-          {"long_name": SAMPLE_LONG_NAME, "units": "1"}, fill=-1)[:] = np.arange(r.n_samples)
+    a = array("sample", (r.n_samples,), (zchunk,), "int64", ("sample",),
+              {"long_name": SAMPLE_LONG_NAME, "units": "1"}, fill=-1)
+    if not r.unit_coordinates:
+        a[:] = np.arange(r.n_samples)
     step("array sample")
     array("age", (n_age,), (n_age,), "float64", ("age",),
           {"long_name": "age before present", "units": "Ga"})[:] = r.ages
     step("array age")
+    for dim, values in r.dims.items():
+        values = np.asarray(values)
+        if values.dtype.kind in "US":
+            d = g.create_array(dim, shape=values.shape, chunks=values.shape, dtype=str, dimension_names=(dim,),
+                               attributes=DIM_ATTRS.get(dim, {}))
+            d[:] = values
+        else:
+            array(dim, values.shape, values.shape, "float64", (dim,), DIM_ATTRS.get(dim, {}))[:] = values
+        step(f"dimension {dim}")
     for name, values in r.coords.items():
-        values, cattrs = _coord_values(name, values, r.n_samples)
-        array(name, (r.n_samples,), (zchunk,), values.dtype, ("sample",), cattrs)[:] = values
+        values, cattrs = _coord_values(name, None if r.unit_coordinates else values, r.n_samples)
+        a = array(name, (r.n_samples,), (zchunk,), values.dtype, ("sample",), cattrs)
+        if not r.unit_coordinates:
+            a[:] = values
         step(f"coordinate {name}")
     for name, spec_v in r.variables.items():
         dtype, where = spec_v[0], spec_v[1]
@@ -486,8 +558,11 @@ def _build(root: Path, r: _Recipe, faults: bool = True) -> None:
             array(name, (r.n_samples, n_age), (zchunk, n_age), dtype, ("sample", "age"), vattrs)
         elif where == "run":
             array(name, (r.n_samples,), (zchunk,), dtype, ("sample",), vattrs)
+        elif where in r.dims:
+            k = len(r.dims[where])
+            array(name, (r.n_samples, k), (zchunk, k), dtype, ("sample", where), vattrs)
         else:
-            raise ValueError(f"variable {name!r}: shape must be 'age' or 'run', got {where!r}")
+            raise ValueError(f"variable {name!r}: shape must be 'age', 'run' or one of dims, got {where!r}")
         step(f"array {name}")
     array("status", (r.n_samples,), (zchunk,), "int32", ("sample",),
           {"long_name": "model status: thermal code | flags", "units": "1", "comment": st.LEGEND}, fill=-1)
@@ -591,15 +666,18 @@ def _resume_target(path: Path, r: _Recipe, overwrite: bool):
 
 def prepare(path, *, spec: dict, spec_text: str, n_samples: int, chunk_size: int, ages, variables: dict,
             coords: dict | None = None, fixed: dict | None = None, attrs: dict | None = None,
-            overwrite: bool = False, units=None) -> tuple[zarr.Group, dict]:
+            overwrite: bool = False, units=None, dims: dict | None = None, inner_chunk: int | None = None,
+            unit_coordinates: bool = False) -> tuple[zarr.Group, dict]:
     """Create, resume (repairing damage first) or replace the store of a spec; returns (group, repairs).
 
     repairs: what ``repair_for_resume`` did on a resumed store ({} if nothing), for the caller to report.
     ``units`` limits the resume check to those units (a job-array task checks its own slice).
+    dims, inner_chunk, unit_coordinates: see ``create_store``.
     """
     path = Path(path)
     r = _Recipe(spec=spec, spec_text=spec_text, n_samples=n_samples, chunk_size=chunk_size, ages=ages,
-                variables=variables, coords=coords, fixed=fixed, attrs=attrs)
+                variables=variables, coords=coords, fixed=fixed, attrs=attrs, dims=dims, inner_chunk=inner_chunk,
+                unit_coordinates=unit_coordinates)
     _remove_stale_siblings(path)
     for _attempt in range(3):
         kind = identify(path)
@@ -641,12 +719,21 @@ def prepare(path, *, spec: dict, spec_text: str, n_samples: int, chunk_size: int
 
 def create_store(path, *, spec: dict, spec_text: str, n_samples: int, chunk_size: int, ages,
                  variables: dict, coords: dict | None = None, fixed: dict | None = None,
-                 attrs: dict | None = None, overwrite: bool = False) -> zarr.Group:
+                 attrs: dict | None = None, overwrite: bool = False, dims: dict | None = None,
+                 inner_chunk: int | None = None, unit_coordinates: bool = False) -> zarr.Group:
     """Create (or resume) the store of a spec and return its zarr group.
 
-    variables: name -> (dtype, 'age' | 'run') or (dtype, 'age' | 'run', attrs); attrs default to the
-    registry's units and long_name. coords: varied parameter -> values along sample. fixed: fixed
-    parameter values (config form). attrs: extra group attributes (e.g. title, description, made_by).
+    variables: name -> (dtype, shape) or (dtype, shape, attrs), shape 'age', 'run' or a name of
+    ``dims``; attrs default to the registry's units and long_name. coords: varied parameter -> values
+    along sample. fixed: fixed parameter values (config form). attrs: extra group attributes (e.g.
+    title, description, made_by). dims: other dimensions of (sample, dim) variables -> their coordinate
+    values (numbers or strings), e.g. a reduced sweep's ``named_age`` and ``record``. inner_chunk: shard
+    every array along ``sample`` (zarr v3 sharding): one shard of ``chunk_size`` samples per unit (one
+    file per array and unit, written whole by the one task that computes the unit), read in inner chunks
+    of ``inner_chunk`` samples; chunk_size must be a multiple of it. None: one zarr chunk per unit.
+    unit_coordinates: ``sample`` and the coordinates are not written here (coords maps each name to None)
+    but by each unit with its data (``write_chunk``): creating a store of 10^9 models writes nothing
+    along ``sample``; the coordinates of a unit not yet done read as their fill value.
 
     A new store is built in a sibling directory and renamed into place, so ``path`` holds either
     nothing or a complete store, whatever interrupts the creation. An existing store with the same spec
@@ -654,7 +741,8 @@ def create_store(path, *, spec: dict, spec_text: str, n_samples: int, chunk_size
     refused naming what differs, unless ``overwrite``. Anything else at ``path`` is refused.
     """
     return prepare(path, spec=spec, spec_text=spec_text, n_samples=n_samples, chunk_size=chunk_size, ages=ages,
-                   variables=variables, coords=coords, fixed=fixed, attrs=attrs, overwrite=overwrite)[0]
+                   variables=variables, coords=coords, fixed=fixed, attrs=attrs, overwrite=overwrite, dims=dims,
+                   inner_chunk=inner_chunk, unit_coordinates=unit_coordinates)[0]
 
 
 def consolidate(path) -> None:
@@ -676,8 +764,37 @@ def _crc_ok(data: bytes) -> bool:
     return np.uint32(google_crc32c.value(data[:-4])).tobytes() == data[-4:]
 
 
-def _check_file(p: Path, size: int | None, verify: bool) -> str | None:
-    """None if the chunk file is sound, else what is wrong with it."""
+def shard_chunks(metadata) -> int:
+    """Inner chunks per shard of a sharded array (zarr v3 ShardingCodec), 0 for an unsharded one."""
+    from zarr.codecs import ShardingCodec
+
+    codecs = getattr(metadata, "codecs", ())
+    if not codecs or not isinstance(codecs[0], ShardingCodec):
+        return 0
+    outer = metadata.chunk_grid.chunk_shape
+    inner = codecs[0].chunk_shape
+    return int(np.prod([-(-o // i) for o, i in zip(outer, inner)]))
+
+
+def _shard_ok(data: bytes, n_inner: int) -> bool:
+    """A shard file as zarr writes it (index at the end: n_inner (offset, nbytes) uint64 pairs, then its
+    crc32c): the index's checksum and every inner chunk's (each chunk ends in its own crc32c)."""
+    index_size = 16 * n_inner + 4
+    if len(data) < index_size or not _crc_ok(data[-index_size:]):
+        return False
+    index = np.frombuffer(data[-index_size:-4], dtype="<u8").reshape(n_inner, 2)
+    empty = np.iinfo(np.uint64).max
+    for offset, nbytes in index:
+        if offset == empty and nbytes == empty:
+            continue
+        if offset + nbytes > len(data) - index_size or not _crc_ok(data[int(offset):int(offset + nbytes)]):
+            return False
+    return True
+
+
+def _check_file(p: Path, size: int | None, verify: bool, n_inner: int = 0) -> str | None:
+    """None if the chunk file is sound, else what is wrong with it. n_inner: the file is a shard of that
+    many inner chunks (``shard_chunks``), checked chunk by chunk."""
     try:
         st_ = os.stat(p)
     except FileNotFoundError:
@@ -693,7 +810,7 @@ def _check_file(p: Path, size: int | None, verify: bool) -> str | None:
             data = p.read_bytes()
         except OSError as e:
             return f"unreadable ({e.strerror})"
-        if not _crc_ok(data):
+        if not (_shard_ok(data, n_inner) if n_inner else _crc_ok(data)):
             return "checksum mismatch"
     return None
 
@@ -794,7 +911,7 @@ def scan_store(path, verify: bool = False, units=None) -> Health:
         unit_arrays = json.loads(attrs["unit_arrays"])
     else:
         unit_arrays = sorted(["sample", "status", *json.loads(attrs["variables"]), *coords])
-    creation = ["sample", *coords]
+    creation = [] if attrs.get("unit_coordinates") else ["sample", *coords]   # else: written by each unit
     ledger = ["done", "nbytes"] if fmt >= 2 else ["done"]
     # array metadata (each zarr.json, not the consolidated copy)
     metas = {}
@@ -838,7 +955,7 @@ def scan_store(path, verify: bool = False, units=None) -> Health:
             am, nd = encoders[name]
             f = p / name / am.encode_chunk_key((i,) + (0,) * (nd - 1))
             size = int(nbytes[i, j]) if done_i else None
-            why = _check_file(f, size, verify)
+            why = _check_file(f, size, verify, shard_chunks(am))
             h.files_checked += 1
             if why is None:
                 continue
@@ -964,7 +1081,7 @@ def _unit_sizes(p: Path, g, unit_arrays, i: int, verify: bool = False):
     for name in unit_arrays:
         a = g[name]
         f = p / name / a.metadata.encode_chunk_key((i,) + (0,) * (len(a.shape) - 1))
-        if _check_file(f, None, verify) is not None:
+        if _check_file(f, None, verify, shard_chunks(a.metadata)) is not None:
             return None
         sizes.append(f.stat().st_size)
     return sizes
@@ -982,10 +1099,11 @@ def chunk_bounds(g, i: int) -> tuple[int, int]:
     return i * cs, min(n, (i + 1) * cs)
 
 
-def write_chunk(path_or_group, i: int, arrays: dict, status) -> None:
+def write_chunk(path_or_group, i: int, arrays: dict, status, coordinates: dict | None = None) -> None:
     """Region-write chunk i of every given variable and its status, then its sizes, then ``done[i]``.
 
-    arrays: name -> array whose first axis is the chunk's samples. The data are written before the
+    arrays: name -> array whose first axis is the chunk's samples. coordinates: the varied values of the
+    chunk's samples (written, with ``sample``, when the store has ``unit_coordinates``). The data are written before the
     flag (each chunk file atomically, by zarr's LocalStore), so a unit marked done is complete whatever
     happens after; the sizes of its chunk files, recorded in ``nbytes[i]`` just before the flag, let
     ``scan_store`` find a truncated or deleted one without reading it.
@@ -993,9 +1111,15 @@ def write_chunk(path_or_group, i: int, arrays: dict, status) -> None:
     g = path_or_group if isinstance(path_or_group, zarr.Group) else open_store(path_or_group, mode="r+")
     lo, hi = chunk_bounds(g, i)
     jobs = []
+    bad = [name for name in arrays if name in RESERVED or name not in g]
+    if bad:
+        raise ValueError(f"{bad[0]!r} is not a data variable of this store")
+    arrays = dict(arrays)
+    if g.attrs.get("unit_coordinates"):          # the unit writes its own coordinates (create_store)
+        arrays["sample"] = np.arange(lo, hi, dtype=np.int64)
+        for name, values in (coordinates or {}).items():
+            arrays[name] = _coord_values(name, values, hi - lo)[0]
     for name, data in arrays.items():
-        if name in RESERVED or name not in g:
-            raise ValueError(f"{name!r} is not a data variable of this store")
         arr = g[name].with_config(WRITE_EMPTY)
         data = np.asarray(data)
         if data.shape != (hi - lo,) + tuple(arr.shape[1:]):
@@ -1042,15 +1166,26 @@ def chunks_to_do(path_or_group) -> list[int]:
     return [int(i) for i in np.flatnonzero(~g["done"][:])]
 
 
-def _size_on_disk(path: Path) -> int:
-    total = 0
-    for f in path.rglob("*"):
-        try:
-            if f.is_file():
-                total += f.stat().st_size
-        except OSError:
-            pass
-    return total
+def file_census(path, g=None) -> dict:
+    """Files and bytes of a store, and those of its per-unit arrays (along ``sample``, and the ledger):
+    {'files', 'bytes', 'unit_files', 'unit_bytes'} (the scaling model's f_unit and b_model)."""
+    path = Path(path)
+    g = g if g is not None else zarr.open_group(str(path), mode="r", use_consolidated=False)
+    unit_arrays = {name for name, a in g.arrays()
+                   if a.metadata.dimension_names and a.metadata.dimension_names[0] in ("sample", "chunk")}
+    files = size = unit_files = unit_size = 0
+    for root, _, names in os.walk(path):
+        rel = Path(root).relative_to(path).parts
+        per_unit = len(rel) >= 2 and rel[0] in unit_arrays and rel[1] == "c"
+        for name in names:
+            try:
+                b = os.stat(os.path.join(root, name)).st_size
+            except OSError:           # a concurrent writer's temporary file
+                continue
+            files, size = files + 1, size + b
+            if per_unit:
+                unit_files, unit_size = unit_files + 1, unit_size + b
+    return {"files": files, "bytes": size, "unit_files": unit_files, "unit_bytes": unit_size}
 
 
 def store_info(path, verify: bool = False) -> dict:
@@ -1062,6 +1197,7 @@ def store_info(path, verify: bool = False) -> dict:
     p = Path(path)
     h = scan_store(p, verify=verify)      # UserError if not a lunadyn store at all
     g = zarr.open_group(str(p), mode="r", use_consolidated=False)
+    census = file_census(p, g)
     n = int(g.attrs["n_samples"])
     if "status" in h.metadata:
         status = np.full(n, -1, dtype=np.int32)
@@ -1105,7 +1241,10 @@ def store_info(path, verify: bool = False) -> dict:
         "n_failed": failed,
         "varied_parameters": json.loads(g.attrs["varied_parameters"]),
         "variables": variables,
-        "size_bytes": _size_on_disk(p),
+        "size_bytes": census["bytes"],
+        "files": census["files"],
+        "reduced": bool(json.loads(g.attrs["spec"]).get("output", {}).get("reduced", False)),
+        "inner_chunk_size": int(g.attrs["inner_chunk_size"]) if "inner_chunk_size" in g.attrs else None,
         "integrity": h.as_dict(),
         "repair_command": None if h.ok else repair_command(p, dict(g.attrs)),
     }

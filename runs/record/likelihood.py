@@ -319,6 +319,37 @@ def make_plan(ages, obs, settings: LikelihoodSettings | None = None) -> Likeliho
         floor_ut=settings.B_floor_ut, null_threshold_ut=settings.null_threshold_ut)
 
 
+def plan_columns(plan: LikelihoodPlan, misfit: bool = False) -> np.ndarray:
+    """The output-age columns (sorted) a plan reads: both brackets of every node (and of every record's
+    nominal age with ``misfit``). Nothing else of the history enters ln L."""
+    cols = [plan.j0, plan.j1] + ([plan.nominal[0], plan.nominal[1]] if misfit else [])
+    return np.unique(np.concatenate([np.asarray(c, dtype=np.int64) for c in cols]))
+
+
+def restrict_plan(plan: LikelihoodPlan, ages, columns) -> LikelihoodPlan:
+    """The same plan reading B on ``ages`` (a reduced sweep's evaluated ages), where output-age column
+    ``columns[k]`` of the plan's grid is found: every node gathers the very same values, so ln L is
+    bitwise that of the full grid. Raises ValueError if the plan reads a column not among ``ages``."""
+    ages = np.asarray(ages, dtype=float)
+    pos = np.full(plan.ages.size, -1, dtype=np.int64)
+    index = {float(a): k for k, a in enumerate(ages)}
+    for c in np.asarray(columns, dtype=np.int64):
+        pos[c] = index.get(float(plan.ages[c]), -1)
+
+    def moved(j):
+        out = pos[np.asarray(j, dtype=np.int64)]
+        if (out < 0).any():
+            raise ValueError("the likelihood reads an output age that is not evaluated")
+        return out
+
+    nominal = plan.nominal
+    try:
+        nominal = (moved(nominal[0]), moved(nominal[1]), nominal[2])
+    except ValueError:
+        nominal = (None, None, nominal[2])      # misfits not asked for: the nominal ages are not evaluated
+    return dataclasses.replace(plan, ages=ages, j0=moved(plan.j0), j1=moved(plan.j1), nominal=nominal)
+
+
 def _ln_site(B_eq_T, factor, floor_ut):
     """x = ln max(B_eq · factor, floor) in µT (NaN stays NaN)."""
     b = np.asarray(B_eq_T, dtype=float) * (1e6 * factor)

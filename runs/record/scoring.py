@@ -64,27 +64,44 @@ def parse_observations_section(table: dict | None, where: str = "[observations]"
     return obs, settings, observations_spec(obs, settings)
 
 
-def sweep_variables() -> dict:
-    """The store variable a sweep with [observations] writes per chunk (io.store.create_store form)."""
-    return {"loglike": ("float64", "run", {"units": "1", "long_name": "log-likelihood of the model given "
-                                           "the selected paleointensity records (data/README.md)"})}
+RECORD_DIM = "record"
+
+
+def sweep_variables(per_record: bool = False) -> dict:
+    """The store variables a sweep with [observations] writes per chunk (io.store.create_store form):
+    ``loglike``, and with per_record (a reduced sweep) ``loglike_record`` and ``misfit`` along ``record``
+    (the arrays ``lunadyn compare`` writes, with the same meaning)."""
+    out = {"loglike": ("float64", "run", {"units": "1", "long_name": "log-likelihood of the model given "
+                                          "the selected paleointensity records (data/README.md)"})}
+    if per_record:
+        out["loglike_record"] = ("float32", RECORD_DIM, {"units": "1", "long_name": "log-likelihood of each "
+                                                         "record (age-averaged)"})
+        out["misfit"] = ("float32", RECORD_DIM, {"units": "1", "long_name": "signed misfit in sigma at the "
+                                                 "record's nominal age (0 = satisfied)"})
+    return out
 
 
 def loglike_for_outputs(ages, outputs: dict, obs: Observations, settings=None, status=None,
-                        per_record: bool = True) -> dict:
+                        per_record: bool = True, plan=None, misfit: bool = False) -> dict:
     """ln L of the models of one chunk from ``compute.pipeline.compute`` outputs (needs ``B_surface``).
 
     status: the models' status codes; a failed model (thermal code != 0) gets −inf.
-    Returns {'loglike': (n,)} and, with per_record, 'loglike_record' (n, n_records).
+    plan: a likelihood plan for ``ages`` (a reduced sweep's, ``likelihood.restrict_plan``).
+    Returns {'loglike': (n,)} and, with per_record, 'loglike_record' (n, n_records); with misfit also
+    'misfit' (n, n_records) float32.
     """
     if "B_surface" not in outputs:
         raise ValueError("the outputs hold no B_surface (the dynamo stage did not run)")
-    ll, per = log_likelihood(ages, outputs["B_surface"], obs, as_settings(settings))
+    got = log_likelihood(ages, outputs["B_surface"], obs, as_settings(settings), plan=plan, misfit=misfit)
+    ll, per = got[0], got[1]
     if status is not None:
         failed = (np.asarray(status) & THERMAL_CODE_MASK) != 0
         ll = np.where(failed, -np.inf, ll)
         per = np.where(failed[:, None], -np.inf, per)
-    return {"loglike": ll, "loglike_record": per} if per_record else {"loglike": ll}
+    out = {"loglike": ll, "loglike_record": per} if per_record else {"loglike": ll}
+    if misfit:
+        out["misfit"] = got[2]
+    return out
 
 
 def chang_e_boxes(data=None) -> list[dict]:

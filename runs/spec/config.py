@@ -157,6 +157,8 @@ def validate_value(name: str, value, where: str, body: str = "moon"):
         if not isinstance(value, str) or value not in p.choices:
             raise UserError(f"{name} in {where}: expected one of {', '.join(p.choices)}, got {_show(value)}")
         return value
+    if p.kind == "set":
+        return validate_set(p, value, where)
     if p.kind == "array":
         if not isinstance(value, list) or not all(_is_number(x) for x in value):
             unit = f"{p.unit}, " if _unit(p) else ""
@@ -178,6 +180,21 @@ def validate_value(name: str, value, where: str, body: str = "moon"):
     value = float(value)
     _check_bounds(p, value, where, body=body)
     return value
+
+
+def validate_set(p, value, where: str) -> list:
+    """A ``set`` parameter: a list of distinct names from its choices (``--set`` may also write a bare
+    ``core,bmo`` or ``[core, bmo]``); returned in the order of the choices."""
+    if isinstance(value, str):
+        value = [v.strip().strip("'\"") for v in value.strip().strip("[]").split(",") if v.strip()]
+    expected = (f"expected a list of distinct names from {', '.join(p.choices)} "
+                f"(e.g. {p.name} = {_show(list(p.choices[:2]))}; [] for none)")
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise UserError(f"{p.name} in {where}: {expected}, got {_show(value)}")
+    bad = [v for v in value if v not in p.choices]
+    if bad or len(set(value)) != len(value):
+        raise UserError(f"{p.name} in {where}: {expected}, got {_show(list(value))}")
+    return [c for c in p.choices if c in value]
 
 
 def _unknown(name: str, where: str) -> UserError:
@@ -232,7 +249,7 @@ def defaults(body: str = "moon") -> tuple[dict, dict]:
     """Registry defaults on ``body`` in config form: (model parameter values, spec settings)."""
     def form(p):
         v = p.default_for(body)
-        return list(v) if p.kind == "array" else v
+        return list(v) if p.kind in ("array", "set") else v
     return {n: form(p) for n, p in PARAMS.items()}, {n: form(p) for n, p in SPEC.items()}
 
 

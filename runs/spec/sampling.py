@@ -101,6 +101,51 @@ def sample(axes: list[Axis], method: str, n: int, seed: int) -> dict:
     return out
 
 
+_LHS_BLOCKS: dict = {}   # (d, n, seed) -> the LHS block, per process (LHS cannot make a slice alone)
+
+
+def sample_slice(axes: list[Axis], method: str, n: int, seed: int, lo: int, hi: int) -> dict:
+    """Rows [lo, hi) of ``sample(axes, method, n, seed)`` without making the others (sweeps of 10^8-10^9
+    models): the explicit-value and grid axes by mixed-radix arithmetic on the sample index, Sobol rows
+    by ``fast_forward`` (the same points as the whole sequence), LHS from its block of n joint points
+    (a permutation per axis: 8 n bytes per range axis, made once per process).
+    """
+    lists = [a for a in axes if not a.is_range]
+    ranges = [a for a in axes if a.is_range]
+    if method == "grid":
+        lists = lists + [Axis(a.name, values=a.choices if a.choices is not None else tuple(grid_points(a, a.n or n)))
+                         for a in ranges]
+        ranges = []
+    n_block = n if ranges else 1
+    idx = np.arange(lo, hi, dtype=np.int64)
+    combo, row = idx // n_block, idx % n_block
+    out = {}
+    stride = 1
+    for a in reversed(lists):          # the first axis varies slowest
+        k = (combo // stride) % len(a.values)
+        stride *= len(a.values)
+        vals = a.values
+        out[a.name] = [vals[j] for j in k] if isinstance(vals[0], str) else np.asarray(vals, dtype=float)[k]
+    out = {a.name: out[a.name] for a in lists}
+    if ranges:
+        d = len(ranges)
+        if method == "lhs":
+            key = (d, n, seed)
+            if key not in _LHS_BLOCKS:
+                _LHS_BLOCKS.clear()
+                _LHS_BLOCKS[key] = qmc.LatinHypercube(d=d, seed=seed).random(n)
+            u = _LHS_BLOCKS[key][row]
+        else:
+            r0, r1 = int(row.min()), int(row.max()) + 1
+            eng = qmc.Sobol(d=d, scramble=True, seed=seed)
+            if r0:
+                eng.fast_forward(r0)
+            u = eng.random(r1 - r0)[row - r0]
+        for j, a in enumerate(ranges):
+            out[a.name] = unit_to_choice(u[:, j], a) if a.choices is not None else unit_to_range(u[:, j], a)
+    return out
+
+
 def sample_count(axes: list[Axis], method: str, n: int) -> int:
     """Number of models a sweep makes (without sampling)."""
     total = 1

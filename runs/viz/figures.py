@@ -260,3 +260,74 @@ def plot_corner(fit_store, out=None) -> Path:
     fig.text(0.98, 0.98, f"{Path(str(fit_store)).name}\n{g.attrs['method']} posterior, burn-in {burn} steps\n"
              f"dashed: 2.5, 50, 97.5 %", ha="right", va="top", fontsize=9)
     return save(fig, out)
+
+
+# --------------------------------------------------------------------------------------------------
+# inference stores
+
+
+def _inference_observations(g, data=None, select=None):
+    if data or select:
+        return load_observations(data, select)
+    return _fit_observations(g)
+
+
+def plot_inference(store, out=None, data=None, select=None, settings=None) -> list[Path]:
+    """An inference store (runs.infer): one panel per hypothesis with the posterior envelope (median,
+    68 % and 95 %) of the combined field of its posterior draws against the record, and a corner plot
+    per hypothesis (``corner``, weighted final population, log-scaled parameters as log10). Returns
+    [envelope figure, corner figures...]."""
+    import corner
+
+    g = zarr.open_group(str(store), mode="r")
+    lsettings = as_settings(settings)
+    obs = _inference_observations(g, data, select)
+    hyps = [str(h) for h in g["hypothesis"][:]]
+    ages = g["age"][:]
+    out = Path(out) if out else Path(str(store)).with_suffix(".png")
+    floor = lsettings.B_floor_ut
+    fig = new_figure((10, 2.6 * len(hyps) + 1))
+    lz, le = g["ln_z"][:], g["ln_z_err"][:]
+    for k, h in enumerate(hyps):
+        ax = fig.add_subplot(len(hyps), 1, k + 1)
+        B = g["B_surface"][k].astype(float)
+        ok = np.isfinite(B).all(axis=1)
+        if ok.any():
+            _draw_band(ax, ages, B[ok], np.full(int(ok.sum()), 1.0 / ok.sum()), COLORS["B_surface"],
+                       "posterior", floor, lw=1.8)
+        draw_records(ax, obs, lsettings, annotate=(k == 0))
+        ax.set_yscale("log")
+        ax.set_ylim(DISPLAY_FLOOR_UT, 300.0)
+        ax.set_xlim(float(np.max(ages)), float(np.min(ages)))
+        ax.set_ylabel("B_eq (µT)\nrecords ÷ site factor", fontsize=8)
+        ax.grid(alpha=0.3, which="both", lw=0.4)
+        ax.set_title(f"hypothesis {h}: ln Z = {lz[k]:.2f} ± {le[k]:.2f}  ({int(ok.sum())} posterior draws)",
+                     fontsize=9)
+        if k == 0:
+            ax.legend(fontsize=7, ncol=3, loc="upper right")
+    ax.set_xlabel("age (Ga)")
+    paths = [save(fig, out)]
+    priors = json.loads(g.attrs["priors"])
+    labels = [f"log10 {p['name']}" if p["scale"] == "log" else p["name"] for p in priors]
+    for k, h in enumerate(hyps):
+        x = g["samples"][k].astype(float)
+        w = g["weight"][k].astype(float)
+        for j, p in enumerate(priors):
+            if p["scale"] == "log":
+                x[:, j] = np.log10(x[:, j])
+        d = x.shape[1]
+        cf = new_figure((2.4 * d + 1, 2.4 * d + 1))
+        cf.set_layout_engine(None)
+        if d == 1:
+            a = cf.add_subplot(1, 1, 1)
+            a.hist(x[:, 0], bins=40, weights=w, color="k", histtype="step")
+            a.set_xlabel(labels[0])
+        else:
+            ranges = [(np.log10(p["min"]), np.log10(p["max"])) if p["scale"] == "log" else (p["min"], p["max"])
+                      for p in priors]
+            corner.corner(x, weights=w, labels=labels, range=ranges, quantiles=[0.025, 0.5, 0.975],
+                          show_titles=True, title_fmt=".3g", fig=cf)
+        cf.text(0.98, 0.98, f"{Path(str(store)).name}\nhypothesis {h}: ln Z = {lz[k]:.2f} ± {le[k]:.2f}\n"
+                f"dashed: 2.5, 50, 97.5 %; axes: the prior box", ha="right", va="top", fontsize=9)
+        paths.append(save(cf, out.with_name(f"{out.stem}.corner.{h}.png")))
+    return paths
