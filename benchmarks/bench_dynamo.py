@@ -19,16 +19,16 @@ from lunadyn.thermal.layout import N_SUMMARY
 def run(n=4000, repeats=3):
     warmup()
     ages = output_ages(4.5, 0.01)
-    recs, state, summ, status, diag = thermal_buffers(n, ages)
+    recs, state, summ, status, diag, tabs = thermal_buffers(n, ages)
     n_dyn = len(registry.DYNAMO_NAMES)
     dyn = np.empty((n, ages.size, n_dyn))
     dsumm = np.empty((n, len(registry.SUMMARY_NAMES) - N_SUMMARY))
     best = {"kernel": np.inf, "diag": np.inf, "dynamo": np.inf}
     for _ in range(repeats):
         t0 = time.perf_counter()
-        kernel.integrate(recs, ages, 1e-6, 20000, state, summ, status)
+        kernel.integrate(recs, ages, 1e-6, 20000, state, summ, status, tabs)
         t1 = time.perf_counter()
-        diagnostics.diagnose(recs, ages, state, diag)
+        diagnostics.diagnose(recs, ages, state, diag, tabs)
         t2 = time.perf_counter()
         stage.dynamo_stage(recs, ages, state, diag, status, dyn, dsumm)
         t3 = time.perf_counter()

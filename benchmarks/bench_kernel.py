@@ -12,6 +12,7 @@ import numpy as np
 from lunadyn.runs.compute.pipeline import output_ages, warmup
 from lunadyn.runs.registry import make_records
 from lunadyn.thermal import diagnostics, kernel
+from lunadyn.thermal.core import N_TAB
 from lunadyn.thermal.layout import N_DIAG, N_STATE, N_SUMMARY
 from lunadyn.thermal.reference import integrate_reference
 
@@ -19,17 +20,17 @@ from lunadyn.thermal.reference import integrate_reference
 def thermal_buffers(n, ages):
     """Default-Moon records and the kernel/diagnostics arrays for n models (shared by bench_dynamo)."""
     return (make_records(n), np.empty((n, ages.size, N_STATE)), np.empty((n, N_SUMMARY)),
-            np.empty(n, np.int32), np.empty((n, ages.size, N_DIAG)))
+            np.empty(n, np.int32), np.empty((n, ages.size, N_DIAG)), np.empty((n, N_TAB)))
 
 
 def _best_rate(n, ages, repeats=3):
-    recs, state, summ, status, diag = thermal_buffers(n, ages)
+    recs, state, summ, status, diag, tabs = thermal_buffers(n, ages)
     best_k = best_all = 0.0
     for _ in range(repeats):
         t0 = time.perf_counter()
-        kernel.integrate(recs, ages, 1e-6, 20000, state, summ, status)
+        kernel.integrate(recs, ages, 1e-6, 20000, state, summ, status, tabs)
         t1 = time.perf_counter()
-        diagnostics.diagnose(recs, ages, state, diag)
+        diagnostics.diagnose(recs, ages, state, diag, tabs)
         t2 = time.perf_counter()
         best_k = max(best_k, n / (t1 - t0))
         best_all = max(best_all, n / (t2 - t0))

@@ -6,7 +6,7 @@ from scipy.stats import qmc
 
 from lunadyn.runs.compute.pipeline import output_ages
 from lunadyn.runs.registry import PARAMS, make_records
-from lunadyn.thermal import kernel
+from lunadyn.thermal import core, kernel
 from lunadyn.thermal.layout import N_STATE, N_SUMMARY, N_Y, ST_BOUNDS
 from lunadyn.thermal.reference import integrate_reference
 
@@ -34,7 +34,7 @@ def run_kernel(recs, ages, rtol):
     state = np.empty((n, ages.size, N_STATE))
     summ = np.empty((n, N_SUMMARY))
     status = np.empty(n, dtype=np.int32)
-    kernel.integrate(recs, ages, rtol, 20000, state, summ, status)
+    kernel.integrate(recs, ages, rtol, 20000, state, summ, status, np.empty((n, core.N_TAB)))
     return state, summ, status
 
 

@@ -345,3 +345,21 @@ def test_a_corrupted_shard_is_found_and_only_its_unit_recomputed(sharded, tmp_pa
     f.write_bytes(bytes(data))
     h = scan_store(copy, verify=True)
     assert h.units == [2] and "loglike: checksum mismatch" in h.damaged[2]
+
+
+def test_submit_dry_run_prints_the_scaling_estimate(sharded):
+    """`lunadyn submit --dry-run`: the script on stdout, the scaling model's estimate (calibrated on a
+    unit of this sweep) on stderr; the JSON report carries its figures."""
+    d, spec = sharded
+    r = _cli("submit", spec, "--scheduler", "slurm", "--mode", "mpi", "--ntasks", "4", "--dry-run",
+             "-o", d / "sub.zarr")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("#!") and "estimate:" not in r.stdout
+    assert "# estimate: 96 models on 4 cores (mpi) in 24 units of 4 models" in r.stderr
+    assert "files" in r.stderr and "a model" in r.stderr
+    j = json.loads(_cli("submit", spec, "--scheduler", "slurm", "--mode", "array", "--ntasks", "3", "--dry-run",
+                        "--json", "-o", d / "sub.zarr").stdout)
+    est = j["estimate"]["at_spec_unit"]
+    assert est["units"] == 24 and est["cores"] == 3 and est["files"] > 24 and est["wall_s"] > 0
+    assert 0 < j["estimate"]["costs"]["bytes_per_model"] < 1000 and j["estimate"]["costs"]["files_per_unit"] >= 8
+    assert not (d / "sub.zarr").exists()                            # a dry run creates nothing

@@ -9,7 +9,7 @@ built from the record alone (so the right-hand side stays a pure function of (ag
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .constants import G
 from .parameters import LIQUIDUS_LINEAR
@@ -250,6 +250,17 @@ def build_branch_table(p, tab):
         tab[TAB_D0 + k] = dT
     tab[TAB_T0] = T_star_max
     tab[TAB_T0 + NT - 1] = tab[TAB_TEND]
+
+
+@njit(cache=True, parallel=True)
+def build_tables(records, tabs):
+    """``build_branch_table`` of every record: tabs (n, N_TAB) (what the kernel leaves for the
+    diagnostics; ``lunadyn field`` rebuilds them for a stored history)."""
+    for i in prange(records.shape[0]):
+        tab = np.empty(N_TAB)             # per record: no shared reference counts between threads
+        build_branch_table(records[i], tab)
+        for k in range(N_TAB):
+            tabs[i, k] = tab[k]
 
 
 @njit(cache=True)

@@ -49,9 +49,9 @@ def inner_boundary_fraction(E_S, E_L, E_G, E_R, regime):
 
 @njit(cache=True)
 def diagnose_one(p, ages, state, diag, tab, y, mode, dy, fl):
-    """Diagnostics of one model at every output age (state (n_age, N_STATE) -> diag (n_age, N_DIAG))."""
+    """Diagnostics of one model at every output age (state (n_age, N_STATE) -> diag (n_age, N_DIAG));
+    tab: the record's branch table (``core.build_branch_table``)."""
     start_age = ages[0]
-    core.build_branch_table(p, tab)
     for k in range(ages.shape[0]):
         for j in range(N_Y):
             y[j] = state[k, j]
@@ -86,16 +86,20 @@ def diagnose_one(p, ages, state, diag, tab, y, mode, dy, fl):
 
 
 @njit(cache=True, parallel=True)
-def diagnose(records, ages, state, diag):
+def diagnose(records, ages, state, diag, tabs):
     """Thermal diagnostics over (sample, age): state (n, n_age, N_STATE) -> diag (n, n_age, N_DIAG).
 
-    Failed models (NaN state) get NaN diagnostics.
+    tabs (n, core.N_TAB): each record's branch table, as the kernel leaves it (``kernel.integrate``) or
+    ``core.build_tables`` makes it (the same function of the record: the same numbers). Failed models
+    (NaN state) get NaN diagnostics.
     """
     n = records.shape[0]
     n_mode = state.shape[2] - N_Y
     for i in prange(n):
         w = np.empty(core.N_TAB + 2 * N_Y + n_mode + N_F)   # per model: no shared reference counts
         tab = w[:core.N_TAB]
+        for k in range(core.N_TAB):
+            tab[k] = tabs[i, k]
         y = w[core.N_TAB:core.N_TAB + N_Y]
         mode = w[core.N_TAB + N_Y:core.N_TAB + N_Y + n_mode]
         dy = w[core.N_TAB + N_Y + n_mode:core.N_TAB + 2 * N_Y + n_mode]

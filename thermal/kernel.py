@@ -591,6 +591,10 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
         tau_new = tau + h_acc
         if tau_end - tau_new < 1e-12 * tau_end:
             tau_new = tau_end
+        # g1 holds the event functions at (start_age - (tau + h), y1, mode): they are g0 of the next step
+        # when the step was not shortened or snapped and the mode does not change (checked below)
+        g1_is_next = ev < 0 and tau_new == tau + h
+        lid = mode[M_LID]
         # output ages inside this step
         formed = False
         while k_out < n_age:
@@ -638,7 +642,11 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
                 K[0, j] = K[6, j]
             fac = 10.0 if err == 0.0 else min(10.0, 0.9 * err ** -0.2)
             h = h_acc * fac
-        event_functions(age_new, start_age, y0, mode, p, tab, g0)
+        if g1_is_next and mode[M_LID] == lid:
+            for e in range(N_EV):       # the same function of the same arguments: bitwise the same values
+                g0[e] = g1[e]
+        else:
+            event_functions(age_new, start_age, y0, mode, p, tab, g0)
     if status != ST_OK:
         return status
     summ[S_NSTEPS] = n_steps
@@ -662,13 +670,14 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
 
 
 @njit(cache=True, parallel=True)
-def integrate(records, ages, rtol, max_steps, state, summaries, status):
+def integrate(records, ages, rtol, max_steps, state, summaries, status, tabs):
     """Batched thermal kernel (DESIGN.md "The kernel contract").
 
     records (n,) structured; ages (n_age,) Ga decreasing from start_age to 0; state (n, n_age, N_STATE)
     float64; summaries (n, N_SUMMARY) float64; status (n,) int32. A failing model gets its status code
     and NaN outputs; its neighbours are untouched. A model failing its books (ST_BOOKS) keeps its four
-    book summaries, so that one can see by how much.
+    book summaries, so that one can see by how much. tabs (n, core.N_TAB) float64 receives each record's
+    branch table (``core.build_branch_table``), which the diagnostics read instead of building it again.
     """
     n = records.shape[0]
     for i in prange(n):
@@ -676,6 +685,8 @@ def integrate(records, ages, rtol, max_steps, state, summaries, status):
         # same reference count on each call, which serialises the threads
         w = np.empty(N_WORK)
         st = integrate_one(records[i], ages, rtol, max_steps, state, i, summaries[i], w)
+        for k in range(core.N_TAB):
+            tabs[i, k] = w[W_TAB + k]
         status[i] = st
         if (st & ST_CODE_MASK) != 0:
             state[i, :, :] = np.nan

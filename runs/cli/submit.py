@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from ...cluster.submit import MODES, SCHEDULERS
 from ..compute.driver import submit_sweep
@@ -17,9 +18,11 @@ def cmd_submit(args) -> int:
         return 0
     if args.dry_run:
         print(report["script"], end="")
-        if "estimate" in report:
-            print("\n".join(estimate_lines(report["estimate"])))
+        if "estimate" in report:           # on stderr: stdout stays the script, ready to save or pipe
+            print("\n".join(estimate_lines(report["estimate"])), file=sys.stderr)
         return 0
+    if "estimate" in report:
+        print("\n".join(estimate_lines(report["estimate"])))
     if report.get("complete"):
         print(f"lunadyn submit: {report['store']} is already complete ({report['chunks_total']} chunks); "
               "nothing submitted")
@@ -34,7 +37,7 @@ def cmd_submit(args) -> int:
 
 
 def estimate_lines(est: dict) -> list[str]:
-    """The scaling model's estimate as ``# ``-prefixed lines (after the script: still a valid script)."""
+    """The scaling model's estimate as ``# ``-prefixed lines (a valid script if appended to one)."""
     from ..compute import scaling
 
     c = est["costs"]

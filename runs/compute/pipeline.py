@@ -15,7 +15,8 @@ from ...dynamo import stage as dynamo_stage
 from .. import registry
 from ..registry import at_name
 from ..status import THERMAL_CODE_MASK
-from ...thermal import diagnostics, kernel
+from ...thermal import core, diagnostics, kernel
+from ...thermal.core import N_TAB
 from ...thermal.layout import FLAG_ORBIT_UNDEFINED, N_DIAG, N_STATE, N_SUMMARY
 from ..io import store
 from ..record.likelihood import make_plan, plan_columns, restrict_plan
@@ -66,14 +67,15 @@ def compute(records: np.ndarray, settings: dict | None = None, timings: dict | N
     state = np.empty((n, n_age, N_STATE))
     summ = np.empty((n, N_SUMMARY))
     status = np.empty(n, dtype=np.int32)
+    tabs = np.empty((n, N_TAB))
     t0 = time.perf_counter()
-    kernel.integrate(records, ages, float(s["rtol"]), int(s["max_steps"]), state, summ, status)
+    kernel.integrate(records, ages, float(s["rtol"]), int(s["max_steps"]), state, summ, status, tabs)
     t1 = time.perf_counter()
     # the state passes through the store's dtype before stages 2-3 (PHYSICS.md I.1)
     state_dtype = np.dtype(registry.OUTPUTS[registry.STATE_NAMES[0]].dtype)
     if state_dtype != np.float64:
         state = state.astype(state_dtype).astype(np.float64)
-    outputs, dyn_summaries = after_kernel(records, ages, state, status, timings, keep)
+    outputs, dyn_summaries = after_kernel(records, ages, state, status, timings, keep, tabs)
     summaries = {name: summ[:, j] for j, name in enumerate(registry.SUMMARY_NAMES[:N_SUMMARY])}
     summaries.update(dyn_summaries)
     if timings is not None:
@@ -88,16 +90,20 @@ def compute(records: np.ndarray, settings: dict | None = None, timings: dict | N
 
 
 def after_kernel(records: np.ndarray, ages: np.ndarray, state: np.ndarray, status: np.ndarray,
-                 timings: dict | None = None, keep=None):
+                 timings: dict | None = None, keep=None, tabs=None):
     """Stages 2-3 on a state already in the store dtype: thermal diagnostics, then the dynamo stage.
 
     ``lunadyn field`` calls this on a stored history, so re-running it reproduces the store bitwise.
-    ``status`` is updated in place (dynamo flags). Returns (outputs, dynamo summaries) as dicts.
+    ``status`` is updated in place (dynamo flags). tabs: the records' branch tables as the kernel left
+    them (default: built here, the same numbers). Returns (outputs, dynamo summaries) as dicts.
     """
     n, n_age = state.shape[0], state.shape[1]
     t0 = time.perf_counter()
+    if tabs is None:                # a stored history (lunadyn field): the tables from the records
+        tabs = np.empty((n, N_TAB))
+        core.build_tables(records, tabs)
     diag = np.empty((n, n_age, N_DIAG))
-    diagnostics.diagnose(records, ages, state, diag)
+    diagnostics.diagnose(records, ages, state, diag, tabs)
     t1 = time.perf_counter()
     outputs = {name: _to_store_dtype(name, diag[:, :, j], registry.OUTPUTS[name].dtype)
                for j, name in enumerate(registry.DIAG_NAMES) if keep is None or name in keep}
@@ -212,7 +218,9 @@ def compute_reduced(spec, records: np.ndarray) -> tuple[dict, np.ndarray]:
 def warmup() -> float:
     """Compile (or load from the on-disk cache) every kernel with its one signature; returns seconds."""
     t0 = time.perf_counter()
-    compute(registry.make_records(2), {"start_age": 4.5, "output_step": 0.5})
+    recs = registry.make_records(2)
+    compute(recs, {"start_age": 4.5, "output_step": 0.5})
+    core.build_tables(recs, np.empty((2, N_TAB)))     # what after_kernel uses on a stored history
     return time.perf_counter() - t0
 
 
