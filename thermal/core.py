@@ -9,7 +9,7 @@ built from the record alone (so the right-hand side stays a pure function of (ag
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .constants import G
 from .parameters import LIQUIDUS_LINEAR
@@ -28,7 +28,11 @@ TAB_R0 = 10
 PLATEAU_OVERSHOOT = 1e-4
 TAB_T0 = TAB_R0 + NT
 TAB_D0 = TAB_T0 + NT
-N_TAB = TAB_D0 + NT
+# then constants of the record that the right-hand side would otherwise recompute at every call
+# (thermal.model.record_constants fills them; N_RECORD_CONSTANTS slots)
+TAB_REC0 = TAB_D0 + NT
+N_RECORD_CONSTANTS = 6
+N_TAB = TAB_REC0 + N_RECORD_CONSTANTS
 # end of the bottom-up branch: what happens when T_c reaches T*(r_end)
 END_EUTECTIC, END_MINIMUM, END_SOLID = 3, 2, 4
 
@@ -250,17 +254,6 @@ def build_branch_table(p, tab):
         tab[TAB_D0 + k] = dT
     tab[TAB_T0] = T_star_max
     tab[TAB_T0 + NT - 1] = tab[TAB_TEND]
-
-
-@njit(cache=True, parallel=True)
-def build_tables(records, tabs):
-    """``build_branch_table`` of every record: tabs (n, N_TAB) (what the kernel leaves for the
-    diagnostics; ``lunadyn field`` rebuilds them for a stored history)."""
-    for i in prange(records.shape[0]):
-        tab = np.empty(N_TAB)             # per record: no shared reference counts between threads
-        build_branch_table(records[i], tab)
-        for k in range(N_TAB):
-            tabs[i, k] = tab[k]
 
 
 @njit(cache=True)

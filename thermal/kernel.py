@@ -25,7 +25,7 @@ from .layout import (FLAG_REGIME2, FLAG_REMELT, ST_CODE_MASK, LAYER_HOT, LAYER_M
                             S_BOOK_LAYER_SCALE, S_NSTEPS, ST_BOOKS, ST_BOUNDS, ST_MAX_STEPS, ST_NONFINITE, ST_OK,
                             ST_UNDERFLOW, Y_DL, Y_IAQ, Y_IHL, Y_IQ, Y_IQB, Y_TB, Y_TC, Y_TM)
 from .model import (F_CFR, F_RI, N_F, core_energy, core_freezing, evaluate, gravitating_radius,
-                           layer_thickness0, released_core_energy)
+                           layer_thickness0, prepare_table, released_core_energy)
 from .radiogenic import core_potassium_energy
 from .parameters import MODE_COUPLED
 
@@ -505,7 +505,7 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
         summ[k] = 0.0
     summ[S_AGE_NUC] = -1.0
     summ[S_AGE_BMO] = -1.0
-    core.build_branch_table(p, tab)
+    prepare_table(p, tab)
     initial_state(p, y0)
     status = initial_mode(start_age, y0, mode, p, tab, dy, fl)
     flags = 0

@@ -6,7 +6,8 @@ reference all call it, so they can never disagree.
 """
 import math
 
-from numba import njit
+import numpy as np
+from numba import njit, prange
 
 from . import basal_layer as bl
 from . import core
@@ -24,6 +25,52 @@ from .parameters import MODE_CORE_ONLY, MODE_COUPLED
 (F_RI, F_HB, F_QS, F_QCMB, F_QBOT, F_QADB, F_HRAD, F_HLAYER, F_QR, F_DTC, F_QL, F_QG, F_CFR,
  F_AC, F_AM) = range(15)
 N_F = 15
+
+
+# the record constants cached in the table (core.TAB_REC0 on): silicate volumes (crust, convecting
+# mantle, basal layer), silicate mass, core mass M_c and secular capacity C_S
+(TAB_VCRUST, TAB_VMANTLE, TAB_VLAYER, TAB_MSIL, TAB_MC, TAB_CS) = range(core.TAB_REC0,
+                                                                       core.TAB_REC0 + core.N_RECORD_CONSTANTS)
+
+
+@njit(cache=True)
+def record_constants(p, tab):
+    """Fill the record-constant slots of ``tab``: V_crust = (4/3) pi (R^3 - (R - d_c)^3), V_mantle =
+    (4/3) pi ((R - d_c)^3 - (r_c + H0)^3), V_layer = (4/3) pi ((r_c + H0)^3 - r_c^3), the silicate mass,
+    M_c and C_S (PHYSICS.md I.2.1, I.2.2). Computed once per record instead of at every evaluation: the
+    same expressions, so the same numbers."""
+    R = p.radius
+    rc = p.r_core
+    H0 = layer_thickness0(p)
+    d_c = p.crust_thickness
+    V_crust = 4.0 / 3.0 * math.pi * (R ** 3 - (R - d_c) ** 3)
+    V_mantle = 4.0 / 3.0 * math.pi * ((R - d_c) ** 3 - (rc + H0) ** 3)
+    V_layer = 4.0 / 3.0 * math.pi * ((rc + H0) ** 3 - rc ** 3)
+    tab[TAB_VCRUST] = V_crust
+    tab[TAB_VMANTLE] = V_mantle
+    tab[TAB_VLAYER] = V_layer
+    tab[TAB_MSIL] = p.rho_crust * V_crust + p.rho_mantle * V_mantle + p.rho_bmo * V_layer
+    tab[TAB_MC] = core.core_mass(p)
+    tab[TAB_CS] = core.secular_capacity(p)
+
+
+@njit(cache=True)
+def prepare_table(p, tab):
+    """The record's table (length core.N_TAB) that ``evaluate`` reads: the core's branch table
+    (``core.build_branch_table``) and the record constants (``record_constants``)."""
+    core.build_branch_table(p, tab)
+    record_constants(p, tab)
+
+
+@njit(cache=True, parallel=True)
+def build_tables(records, tabs):
+    """``prepare_table`` of every record: tabs (n, core.N_TAB) (what the kernel leaves for the
+    diagnostics; ``lunadyn field`` rebuilds them for a stored history)."""
+    for i in prange(records.shape[0]):
+        tab = np.empty(core.N_TAB)        # per record: no shared reference counts between threads
+        prepare_table(records[i], tab)
+        for k in range(core.N_TAB):
+            tabs[i, k] = tab[k]
 
 
 @njit(cache=True)
@@ -91,20 +138,19 @@ def evaluate(age, start_age, y, mode, p, tab, dydt, fl):
     T_m, D_l, T_c, T_b = y[Y_TM], y[Y_DL], y[Y_TC], y[Y_TB]
     status = ST_OK
 
-    # radiogenic inventory split (fixed volumes: crust, mantle, layer)
+    # radiogenic inventory split (fixed volumes: crust, mantle, layer; record constants of ``tab``)
     d_c = p.crust_thickness
-    V_crust = 4.0 / 3.0 * math.pi * (R ** 3 - (R - d_c) ** 3)
-    V_mantle = 4.0 / 3.0 * math.pi * ((R - d_c) ** 3 - (rc + H0) ** 3)
-    V_layer = 4.0 / 3.0 * math.pi * ((rc + H0) ** 3 - rc ** 3)
-    M_sil = p.rho_crust * V_crust + p.rho_mantle * V_mantle + p.rho_bmo * V_layer
+    V_crust = tab[TAB_VCRUST]
+    V_mantle = tab[TAB_VMANTLE]
+    M_sil = tab[TAB_MSIL]
     H = silicate_heating(age, p.U_ppb, p.Th_ppb, p.K_ppm) * M_sil
     A_c = p.f_hpe_crust * H / V_crust
     A_m = (1.0 - p.f_hpe_crust - p.f_hpe_basal) * H / V_mantle
     H_layer = p.f_hpe_basal * H if H0 > 0.0 else 0.0
 
     # core
-    M_c = core.core_mass(p)
-    C_S = core.secular_capacity(p)
+    M_c = tab[TAB_MC]
+    C_S = tab[TAB_CS]
     Q_R = M_c * core_potassium_heating(age, p.K_core_ppm)
     X = released_core_energy(age, start_age, y, mode, p)
     r_i, C_fr, frac_L, held, ok = core_freezing(T_c, X, regime, mode[M_RREF], p, tab)

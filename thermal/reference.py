@@ -12,7 +12,7 @@ from scipy.integrate import solve_ivp
 
 from . import core, kernel
 from .layout import N_MODE, N_STATE, N_SUMMARY, N_Y, S_NSTEPS
-from .model import N_F, evaluate
+from .model import N_F, evaluate, prepare_table
 
 
 def integrate_reference(rec, ages, rtol=1e-6, method="LSODA", atol_factor=1.0):
@@ -23,7 +23,7 @@ def integrate_reference(rec, ages, rtol=1e-6, method="LSODA", atol_factor=1.0):
     start_age = float(ages[0])
     taus = start_age - np.asarray(ages, dtype=float)
     tab = np.zeros(core.N_TAB)
-    core.build_branch_table(rec, tab)
+    prepare_table(rec, tab)
     y = np.zeros(N_Y)
     mode = np.zeros(N_MODE)
     dy = np.zeros(N_Y)

@@ -15,7 +15,8 @@ from ...dynamo import stage as dynamo_stage
 from .. import registry
 from ..registry import at_name
 from ..status import THERMAL_CODE_MASK
-from ...thermal import core, diagnostics, kernel
+from ...thermal import diagnostics, kernel
+from ...thermal import model as thermal_model
 from ...thermal.core import N_TAB
 from ...thermal.layout import FLAG_ORBIT_UNDEFINED, N_DIAG, N_STATE, N_SUMMARY
 from ..io import store
@@ -101,7 +102,7 @@ def after_kernel(records: np.ndarray, ages: np.ndarray, state: np.ndarray, statu
     t0 = time.perf_counter()
     if tabs is None:                # a stored history (lunadyn field): the tables from the records
         tabs = np.empty((n, N_TAB))
-        core.build_tables(records, tabs)
+        thermal_model.build_tables(records, tabs)
     diag = np.empty((n, n_age, N_DIAG))
     diagnostics.diagnose(records, ages, state, diag, tabs)
     t1 = time.perf_counter()
@@ -220,7 +221,7 @@ def warmup() -> float:
     t0 = time.perf_counter()
     recs = registry.make_records(2)
     compute(recs, {"start_age": 4.5, "output_step": 0.5})
-    core.build_tables(recs, np.empty((2, N_TAB)))     # what after_kernel uses on a stored history
+    thermal_model.build_tables(recs, np.empty((2, N_TAB)))     # what after_kernel uses on a stored history
     return time.perf_counter() - t0
 
 
