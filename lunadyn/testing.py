@@ -14,7 +14,7 @@ import zarr
 from .runs.compute.driver import sweep
 from .runs.io.store import volatile_attrs
 
-__all__ = ["assert_stores_equal", "serial_reference_store", "probe_unit", "PROVENANCE_KEYS"]
+__all__ = ["assert_stores_equal", "serial_reference_store", "probe_unit", "noop_unit", "PROVENANCE_KEYS"]
 
 # group attributes that say what made a store (versions, commit, time, the making command), not what it holds
 PROVENANCE_KEYS = frozenset(volatile_attrs())
@@ -69,3 +69,8 @@ def probe_unit(i, n_models: int = 3, output_step: float = 0.5) -> dict:
     res = compute(make_records(n_models), {"start_age": 4.5, "output_step": output_step})
     ok = int(((res["status"] & THERMAL_CODE_MASK) == 0).sum())
     return {"chunk": int(i), "n": n_models, "skipped": False, "ok": ok, "failed": {}, "pid": os.getpid()}
+
+
+def noop_unit(i) -> dict:
+    """A unit of work that does nothing (what a backend spends per unit: benchmarks/bench_scale.py)."""
+    return {"chunk": int(i), "n": 0, "skipped": True}

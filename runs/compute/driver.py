@@ -139,7 +139,9 @@ def sweep(spec, store=None, backend: str = "dask", workers: int | None = None, s
         todo = np.flatnonzero(~done).astype(np.int64)     # 8 bytes a unit, for 10^6 units
         if len(todo):
             if hasattr(be, "start_workers"):
-                be.start_workers()   # worker processes start (interpreters, imports) while we warm up
+                # worker processes start (interpreters, imports: forked from one that imported the
+                # pipeline) while we warm up
+                be.start_workers(preload=(pipeline.__name__,))
             pipeline.warmup()      # compile once, before any worker computes (on-disk cache)
         return todo
 

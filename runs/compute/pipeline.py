@@ -124,6 +124,12 @@ def after_kernel(records: np.ndarray, ages: np.ndarray, state: np.ndarray, statu
 # reduced sweeps: stages 1-3 at the ages that are needed, no history kept
 
 BATCH_BYTES = 64 * 2 ** 20      # working arrays of one compute call of a reduced unit (bounds memory)
+
+
+def working_bytes(n_age: int) -> int:
+    """Bytes of one model's float64 working arrays in ``compute`` at n_age ages: state, diagnostics and
+    dynamo outputs."""
+    return n_age * (N_STATE + N_DIAG + len(registry.DYNAMO_NAMES)) * 8
 _REDUCTIONS: dict = {}          # spec hash -> Reduction, per process
 
 
@@ -177,8 +183,7 @@ class Reduction:
     def batch_size(self) -> int:
         """Models per compute call: the working arrays (state, diagnostics, dynamo, float64) within
         BATCH_BYTES."""
-        per_model = self.ages.size * (N_STATE + N_DIAG + len(registry.DYNAMO_NAMES)) * 8 * 2
-        return int(max(64, BATCH_BYTES // per_model))
+        return int(max(64, BATCH_BYTES // (2 * working_bytes(self.ages.size))))
 
 
 def compute_reduced(spec, records: np.ndarray) -> tuple[dict, np.ndarray]:

@@ -53,10 +53,11 @@ class UnitCosts:
     write_s0: float               # t_w0
     write_s_per_model: float      # t_w1
     bytes_per_model: float        # b_model (on disk, compressed)
-    memory_per_model: float       # bytes a model's arrays take in a worker
+    memory_per_model: float       # bytes a model's kept arrays take in a worker
     files_per_unit: int           # f_unit
     fixed_files: int              # f_fixed
     source: str = "measured"
+    memory_fixed: float = 0.0     # bytes of a worker's working arrays whatever the unit (a reduced batch)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -77,7 +78,7 @@ def estimate(n_models: int, cores: int, unit: int, costs: UnitCosts, mode: str =
             "store_bytes": n_models * costs.bytes_per_model,
             "files": n_units * costs.files_per_unit + costs.fixed_files,
             "files_per_million": (n_units * costs.files_per_unit + costs.fixed_files) * 1e6 / n_models,
-            "unit_memory_bytes": unit * costs.memory_per_model}
+            "unit_memory_bytes": costs.memory_fixed + unit * costs.memory_per_model}
 
 
 def recommend_unit(n_models: int, cores: int, costs: UnitCosts, mode: str = "mpi") -> dict:
@@ -130,9 +131,12 @@ def calibrate(spec, models: int = 512) -> UnitCosts:
         arrays, status = run(records)
         model_s = min(model_s, (time.perf_counter() - t0) / k)
     memory = sum(np.asarray(a).nbytes for a in arrays.values()) / k
-    if spec.reduced:
-        red = pipeline.Reduction.for_spec(spec)
-        memory += min(k, red.batch_size()) * red.ages.size * 48 * 8 * 2 / k
+    fixed_memory = 0.0
+    if spec.reduced:                       # batches of bounded working memory, then the kept arrays
+        fixed_memory = float(pipeline.BATCH_BYTES)
+    else:                                  # the whole unit at once: state, diagnostics, dynamo (float64)
+        memory += pipeline.working_bytes(pipeline.output_ages(spec.settings["start_age"],
+                                                              spec.settings["output_step"]).size)
     tmp = Path(tempfile.mkdtemp(prefix="lunadyn-calibrate-"))
     times, sizes = {}, {}
     try:
@@ -159,7 +163,7 @@ def calibrate(spec, models: int = 512) -> UnitCosts:
         shutil.rmtree(tmp, ignore_errors=True)
     return UnitCosts(model_s=model_s, write_s0=w0, write_s_per_model=w1, bytes_per_model=data_bytes / big,
                      memory_per_model=memory, files_per_unit=unit_files, fixed_files=all_files - unit_files,
-                     source=f"calibrated on {k} models of this sweep")
+                     source=f"calibrated on {k} models of this sweep", memory_fixed=fixed_memory)
 
 
 def describe(e: dict) -> list[str]:

@@ -14,8 +14,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import qmc
-
 from ..errors import UserError
 
 METHODS = ("grid", "lhs", "sobol")
@@ -83,6 +81,8 @@ def sample(axes: list[Axis], method: str, n: int, seed: int) -> dict:
         ranges = []
     block = {}
     if ranges:
+        from scipy.stats import qmc   # here, not at import: scipy.stats costs every process ~0.5 s to import
+
         d = len(ranges)
         if method == "lhs":
             u = qmc.LatinHypercube(d=d, seed=seed).random(n)
@@ -128,6 +128,8 @@ def sample_slice(axes: list[Axis], method: str, n: int, seed: int, lo: int, hi: 
         out[a.name] = [vals[j] for j in k] if isinstance(vals[0], str) else np.asarray(vals, dtype=float)[k]
     out = {a.name: out[a.name] for a in lists}
     if ranges:
+        from scipy.stats import qmc   # see ``sample``
+
         d = len(ranges)
         if method == "lhs":
             key = (d, n, seed)
