@@ -36,7 +36,7 @@ extensions = [
 source_suffix = {".md": "myst-nb", ".py": "myst-nb"}
 # the gallery scripts are jupytext percent scripts (plain Python that also runs with `python SCRIPT`)
 nb_custom_formats = {".py": ["jupytext.reads", {"fmt": "py:percent"}]}
-exclude_patterns = ["_build", "_ext", "conf.py", "**/.ipynb_checkpoints", "README.md"]
+exclude_patterns = ["_build", "_ext", "_tools", "conf.py", "**/.ipynb_checkpoints", "README.md"]
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "attrs_inline"]
 myst_heading_anchors = 3

@@ -35,6 +35,8 @@ so ``{ref}`` works on them too.
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
@@ -136,6 +138,57 @@ def _target_cell(env, docname: str, prefix: str, name: str) -> nodes.paragraph:
 
 
 # --------------------------------------------------------------------------------------------------
+# references to the physics page ("docs/physics.md §Core energy budget") as links
+
+PHYSICS_PAGE = Path(__file__).resolve().parents[1] / "physics.md"
+_SECTIONS: dict = {}
+
+
+def physics_sections() -> dict:
+    """{section title: label} of docs/physics.md: each heading and the ``(label)=`` line just above it."""
+    if not _SECTIONS:
+        lines = PHYSICS_PAGE.read_text().splitlines()
+        for k, line in enumerate(lines):
+            m = re.match(r"^#{1,4} (.+)$", line)
+            if m:
+                prev = next((x for x in reversed(lines[:k]) if x.strip()), "")
+                lab = re.match(r"^\((.+)\)=$", prev.strip())
+                _SECTIONS[m.group(1).strip()] = lab.group(1) if lab else None
+    return _SECTIONS
+
+
+def with_physics_links(text: str, location=None) -> list:
+    """``text`` as nodes, each "§Title" of a "docs/physics.md §Title, §Title" reference a link to that
+    section (the longest section title the text starts with); an unknown title is a warning."""
+    sections = physics_sections()
+    out, pos = [], 0
+    for m in re.finditer(r"docs/physics\.md ((?:§[^§]*?)(?:, §[^§]*?)*)(?=$|[;()]|\.(?:\s|$))", text):
+        out.append(nodes.Text(text[pos:m.start()] + "docs/physics.md "))
+        rest = m.group(1)
+        first = True
+        while rest.startswith("§"):
+            title = max((t for t in sections if rest[1:].startswith(t)), key=len, default=None)
+            if title is None or sections[title] is None:
+                logger.warning(f"{rest!r}: not a section of docs/physics.md with a label", location=location)
+                out.append(nodes.Text(rest))
+                rest = ""
+                break
+            if not first:
+                out.append(nodes.Text(", "))
+            xref = addnodes.pending_xref("", refdomain="std", reftype="ref", reftarget=sections[title],
+                                         refexplicit=True, refwarn=True)
+            xref += nodes.Text("§" + title)
+            out.append(xref)
+            rest = rest[1 + len(title):]
+            rest = rest[2:] if rest.startswith(", ") else rest
+            first = False
+        out.append(nodes.Text(rest))
+        pos = m.end()
+    out.append(nodes.Text(text[pos:]))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
 # the parameter tables
 
 
@@ -195,8 +248,12 @@ class ParametersDirective(Directive):
         params = [p for p in MODEL_PARAMETERS + SPEC_PARAMETERS + (BODY,) if stage in (None, p.stage)]
         rows = []
         for p in params:
-            desc = para(p.description + ". ")
-            desc += nodes.emphasis(p.reference, p.reference)
+            where = (env.docname, self.lineno)
+            desc = para(*with_physics_links(p.description + ". ", where))
+            ref = nodes.emphasis()
+            for n in with_physics_links(p.reference, where):
+                ref += n
+            desc += ref
             if p.note:
                 desc += nodes.Text(" " + p.note)
             rows.append([_target_cell(env, env.docname, "param", p.name), unit_text(p.unit), _default_text(p),
