@@ -67,6 +67,13 @@ def ref(*titles: str) -> str:
 
 # Compound phrases, replaced first (literal text -> replacement). Ordered longest first.
 PHRASES = [
+    # references to this page written before it had section references
+    ('docs/physics.md "Reheated off-centre\n# nucleus"', ref("Reheated off-centre nucleus")),
+    ('docs/physics.md "Reheated off-centre nucleus"', ref("Reheated off-centre nucleus")),
+    ('docs/physics.md "The books as a verdict"', ref("The books as a verdict")),
+    ("holds ~1e23 J of nucleus (docs/physics.md).", "holds ~1e23 J of nucleus (" + ref("Reheated off-centre nucleus") + ")."),
+    ("L_H M_ic + Psi_G (docs/physics.md)", "L_H M_ic + Psi_G (" + ref("Reheated off-centre nucleus") + ")"),
+    ("every thermal code (PHYSICS.md I.5; runs/status.py)", "every thermal code (" + ref("Status") + "; runs/status.py)"),
     ('"dynamo scaling law: ml, cia, mac (Part II 5.3, c = 0.63) or ca06 (Part II 5.1)"',
      '"dynamo scaling law: ml, cia, mac (c = 0.63) or ca06 (' + ref("Velocity and field") + ')"'),
     ("PHYSICS.md I.2.2, I.3;\n    Part II 1.4; ", ref("Core dynamo") + ";\n    "),
@@ -140,6 +147,7 @@ REFINE = {
     ("thermal/basal_layer.py", "g(r) = G"): "Gravity and adiabat in the basal layer",
     ("thermal/basal_layer.py", "Q_ad,b = 4 pi"): "Gravity and adiabat in the basal layer",
     ("thermal/kernel.py", "RMS of err_i"): "Numerics and events",
+    ("thermal/kernel.py", "layer (PHYSICS.md I.5); a book that is not finite"): "The books as a verdict",
     ("thermal/kernel.py", "E_core of the state"): "Energy books",
     ("thermal/kernel.py", "E_layer of the state"): "Energy books",
     ("thermal/kernel.py", "# the books"): "Energy books",
