@@ -76,8 +76,10 @@ PHRASES = [
     ("every thermal code (PHYSICS.md I.5; runs/status.py)", "every thermal code (" + ref("Status") + "; runs/status.py)"),
     ('"dynamo scaling law: ml, cia, mac (Part II 5.3, c = 0.63) or ca06 (Part II 5.1)"',
      '"dynamo scaling law: ml, cia, mac (c = 0.63) or ca06 (' + ref("Velocity and field") + ')"'),
-    ("PHYSICS.md I.2.2, I.3;\n    Part II 1.4; ", ref("Core dynamo") + ";\n    "),
-    ("PHYSICS.md I.3;\n    Part II 4.1; ", ref("Precession dynamo") + ";\n    "),
+    ("PHYSICS.md I.2.2, I.3;\n    Part II 1.4; ", ref("Core dynamo") + "; "),
+    ("PHYSICS.md I.3;\n    Part II 4.1; ", ref("Precession dynamo") + "; "),
+    ("the Cassini relation of PHYSICS.md I.3\n    divided by |Omega_dot| (Part II 4.1)",
+     "the Cassini relation of " + ref("Precession dynamo") + "\n    divided by |Omega_dot|"),
     ("PHYSICS.md Part II 1.5", ref("Core liquidus")),
     ("Mantle: PHYSICS.md I.2.1; core: I.2.2; core-only mode: I.2.3; basal layer: I.2.4.",
      ref("Mantle", "Core", "Core-only mode", "Basal layer") + "."),
@@ -168,7 +170,6 @@ REFINE = {
     ("dynamo/scaling.py", "Equatorial surface field of a dipole moment"): "Reference formulas",
     ("dynamo/scaling.py", "Virtual axial dipole moment"): "Reference formulas",
     ("dynamo/precession.py", "the Cassini relation of PHYSICS.md I.3,"): "Precession dynamo",
-    ("dynamo/precession.py", "f(theta) = kappa sin(theta)"): "Precession dynamo",
     ("dynamo/scaling.py", "gamma_d = 0.2, F the buoyancy flux"): "Reference formulas",
     ("dynamo/stage.py", "One dynamo source (PHYSICS.md I.3)"): "Scaling laws",
     ("dynamo/parameters.py", "Calibrated (PHYSICS.md I.3"): "Precession calibration",
@@ -247,42 +248,39 @@ def rewrite(path: str, text: str) -> str:
     return text
 
 
-MAX = 116   # a rewritten prose line longer than this is split in two (the references are longer than the ids)
+MAX = 120   # a rewritten prose line longer than this is split in two (the references are longer than the ids)
 REF_SPAN = re.compile(rf"{re.escape(PAGE)} §[^;()\n]*?(?=[;()\n]|$)")
 
 
+def _cut(body: str, lead: str):
+    """Where to split a long prose line: just before a reference, if the line's head then fits in MAX;
+    None otherwise (the line is left long rather than a paragraph rewrapped: other branches edit these files)."""
+    best = None
+    for m in re.finditer(rf" \(?{re.escape(PAGE)}", body):
+        if len(lead) + 30 < m.start() <= MAX:
+            best = m.start()
+    return best
+
+
 def reflow(old: str, new: str) -> str:
-    """Split the prose lines (comments, docstrings) the rewrite made longer than MAX, at a space outside any
-    reference; code lines are left as they are."""
+    """Split the prose lines (comments, docstrings) the rewrite made longer than MAX in two, just before the
+    reference; every other line is left as it is."""
     before = set(old.splitlines())
     out, in_doc = [], False
-    for line in new.splitlines(keepends=True):
-        quotes = line.count('"""')
-        prose = in_doc or quotes > 0 or line.lstrip().startswith("#")
+    for body in new.splitlines():
+        quotes = body.count('"""')
+        prose = in_doc or quotes > 0 or body.lstrip().startswith("#")
         if quotes % 2:
             in_doc = not in_doc
-        body = line.rstrip("\n")
-        if not prose or len(body) <= MAX or body in before or "Param(" in body:
-            out.append(line)
-            continue
-        protected = [m.span() for m in REF_SPAN.finditer(body)]
-        cut = None
-        for m in re.finditer(rf" \(?{re.escape(PAGE)}", body):     # best: just before a reference
-            if len(body) - m.start() < MAX - len(body) + m.start() + 40 and len(body[:m.start()]) <= MAX:
-                cut = m.start()
-        for i in range(MAX, 0, -1):
-            if cut is not None:
-                break
-            if body[i] == " " and not any(a <= i < b for a, b in protected):
-                cut = i
         indent = body[: len(body) - len(body.lstrip())]
         lead = indent + ("# " if body.lstrip().startswith("#") else "")
-        if cut is None or cut <= len(lead) + 10:
-            out.append(line)
-            continue
-        out.append(body[:cut].rstrip() + "\n")
-        out.append(lead + body[cut + 1:].lstrip() + ("\n" if line.endswith("\n") else ""))
-    return "".join(out)
+        cut = _cut(body, lead) if prose and len(body) > MAX and body not in before and "Param(" not in body \
+            else None
+        if cut is None:
+            out.append(body)
+        else:
+            out += [body[:cut].rstrip(), lead + body[cut + 1:].lstrip()]
+    return "\n".join(out) + ("\n" if new.endswith("\n") else "")
 
 
 def files():
