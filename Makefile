@@ -9,8 +9,8 @@ STAMP  := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.installed-docs
 EXTRAS := mpi,cluster,fit,test
 # warnings are errors (a broken cross-reference, an unknown citation or registry name, a failing notebook
-# cell); --keep-going reports all of them before failing
-SPHINXOPTS ?= -W --keep-going
+# cell); --keep-going reports all of them before failing; -j 2 reads (and executes notebooks) in two processes
+SPHINXOPTS ?= -W --keep-going -j 2
 
 .PHONY: demo test docs bench warmup clean install lint-imports
 

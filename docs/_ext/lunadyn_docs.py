@@ -140,14 +140,15 @@ def _target_cell(env, docname: str, prefix: str, name: str) -> nodes.paragraph:
 # --------------------------------------------------------------------------------------------------
 # references to the physics page ("docs/physics.md §Core energy budget") as links
 
-PHYSICS_PAGE = Path(__file__).resolve().parents[1] / "physics.md"
 _SECTIONS: dict = {}
 
 
-def physics_sections() -> dict:
-    """{section title: label} of docs/physics.md: each heading and the ``(label)=`` line just above it."""
-    if not _SECTIONS:
-        lines = PHYSICS_PAGE.read_text().splitlines()
+def physics_sections(srcdir) -> dict:
+    """{section title: label} of the site's physics.md: each heading and the ``(label)=`` line just above
+    it (empty for a site without the page: references then stay plain text)."""
+    page = Path(srcdir) / "physics.md"
+    if not _SECTIONS and page.is_file():
+        lines = page.read_text().splitlines()
         for k, line in enumerate(lines):
             m = re.match(r"^#{1,4} (.+)$", line)
             if m:
@@ -157,10 +158,12 @@ def physics_sections() -> dict:
     return _SECTIONS
 
 
-def with_physics_links(text: str, location=None) -> list:
+def with_physics_links(text: str, srcdir, location=None) -> list:
     """``text`` as nodes, each "§Title" of a "docs/physics.md §Title, §Title" reference a link to that
     section (the longest section title the text starts with); an unknown title is a warning."""
-    sections = physics_sections()
+    sections = physics_sections(srcdir)
+    if not sections:
+        return [nodes.Text(text)]
     out, pos = [], 0
     for m in re.finditer(r"docs/physics\.md ((?:§[^§]*?)(?:, §[^§]*?)*)(?=$|[;()]|\.(?:\s|$))", text):
         out.append(nodes.Text(text[pos:m.start()] + "docs/physics.md "))
@@ -249,9 +252,9 @@ class ParametersDirective(Directive):
         rows = []
         for p in params:
             where = (env.docname, self.lineno)
-            desc = para(*with_physics_links(p.description + ". ", where))
+            desc = para(*with_physics_links(p.description + ". ", env.srcdir, where))
             ref = nodes.emphasis()
-            for n in with_physics_links(p.reference, where):
+            for n in with_physics_links(p.reference, env.srcdir, where):
                 ref += n
             desc += ref
             if p.note:
