@@ -157,5 +157,5 @@ def test_a_sweep_spec_takes_the_body_of_its_base_or_its_own_key(tmp_path):
     assert np.all(own.samples()["T_cmb0"] >= 4000.0)
     with pytest.raises(UserError, match=r"r_core = .*out of bounds \(body = earth\)"):
         spec_from_text('body = "earth"\n[parameters]\nr_core = 350e3\n', "bad")
-    moon = spec_from_text('[parameters]\nr_core = 350e3\n', "moon")
+    moon = spec_from_text('[parameters]\nr_core = 350e3\n[vary]\nk_core = {}\n', "moon")   # a sweep varies something
     assert "body" not in moon.canonical["settings"] and "body" not in moon.canonical
