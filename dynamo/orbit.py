@@ -1,4 +1,4 @@
-"""Prescribed lunar orbit a(t), mean motion and nodal precession rate (PHYSICS.md I.2.5; Part II 6).
+"""Prescribed lunar orbit a(t), mean motion and nodal precession rate (docs/physics.md §Orbit).
 
 Orbit models (codes = order of the ``orbit`` choices in dynamo/parameters.py):
 
@@ -7,7 +7,7 @@ Orbit models (codes = order of the ``orbit`` choices in dynamo/parameters.py):
   (start_age, a_start);
 - ``dwyer`` (1): PCHIP through (0, 384,400 km), (2.7 Ga, 48 R_E) (Dwyer et al. 2011) and
   (start_age, a_start);
-- ``constant_q`` (2): the constant-Q closed form of Part II 6 from today's recession 3.82 cm/yr; it
+- ``constant_q`` (2): the constant-Q closed form of docs/physics.md §Orbit from today's recession 3.82 cm/yr; it
   collapses to a = 0 at 1.548127 Ga and is undefined (NaN) from there on;
 - published histories (codes 3-16, ``TABULATED_ORBITS``): PCHIP in age through the source's own tabulated
   points (dynamo/data/orbit_<name>.csv; sources, DOIs and the conversion in dynamo/data/README.md):
@@ -192,7 +192,7 @@ def tabulated_semi_major_axis(table, lo, hi, age):
 
 @njit(types.Tuple((KNOTS, KNOTS, int64))(int64, float64, float64), cache=True)
 def orbit_knots(orbit, start_age, a_start):
-    """Knots (ages in Ga, a in m, count) of the PCHIP orbit models (PHYSICS.md I.2.5); fixed knots at or
+    """Knots (ages in Ga, a in m, count) of the PCHIP orbit models (docs/physics.md §Orbit); fixed knots at or
     beyond start_age are dropped. Unused tuple slots repeat the last knot."""
     s = start_age
     if orbit == ORBIT_CYCLOSTRATIGRAPHY:
@@ -210,7 +210,7 @@ def orbit_knots(orbit, start_age, a_start):
 @njit(float64(float64), cache=True)
 def constant_q_semi_major_axis(age):
     """Constant-Q tidal recession a(t) = [a0^(13/2) - (13/2) C t]^(2/13), C = adot0 a0^(11/2), from today's
-    adot0 = 3.82 cm/yr (Part II 6; VALIDATION A5/F1). NaN from the collapse (1.548127 Ga) on."""
+    adot0 = 3.82 cm/yr (docs/physics.md §Orbit; VALIDATION A5/F1). NaN from the collapse (1.548127 Ga) on."""
     x = 1.0 - 6.5 * ADOT_TODAY * (age * GA) / A_TODAY
     if not (x > 0.0):
         return math.nan
@@ -220,7 +220,7 @@ def constant_q_semi_major_axis(age):
 @njit(float64(int64, float64, float64, float64), cache=True)
 def analytic_semi_major_axis(orbit, age, start_age, a_start):
     """a (m) at ``age`` (Ga) under one of the analytic models (0 cyclostratigraphy, 1 dwyer, 2 constant_q)
-    (PHYSICS.md I.2.5; Part II 6). NaN where the model is undefined (constant_q beyond its collapse) or
+    (docs/physics.md §Orbit). NaN where the model is undefined (constant_q beyond its collapse) or
     for any other code."""
     if orbit == ORBIT_CONSTANT_Q:
         return constant_q_semi_major_axis(age)
@@ -233,7 +233,7 @@ def analytic_semi_major_axis(orbit, age, start_age, a_start):
 @njit(cache=True)
 def semi_major_axis(orbit, age, start_age, a_start, table, span):
     """Lunar semi-major axis a (m) at ``age`` (Ga) under orbit model ``orbit`` (codes of ORBIT_NAMES)
-    (PHYSICS.md I.2.5; Part II 6); ``table``, ``span``: ORBIT_TABLE, ORBIT_SPAN. NaN where the model is
+    (docs/physics.md §Orbit); ``table``, ``span``: ORBIT_TABLE, ORBIT_SPAN. NaN where the model is
     undefined or for an unknown code."""
     if orbit < FIRST_TABULATED:
         return analytic_semi_major_axis(orbit, age, start_age, a_start)
@@ -263,12 +263,12 @@ def semi_major_axis_array(orbit, age, start_age, a_start):
 @njit(float64(float64), cache=True)
 def mean_motion(a):
     """Orbital mean motion n = sqrt(G (M_E + M_M)/a^3) (rad/s); the synchronous Moon's spin and the
-    Omega of every scaling law (PHYSICS.md I.2.5; Part II 6)."""
+    Omega of every scaling law (docs/physics.md §Orbit)."""
     return math.sqrt(G * (M_EARTH + M_MOON) / (a * a * a))
 
 
 @njit(float64(float64), cache=True)
 def nodal_rate(a):
     """Nodal precession rate |Omega_dot|(a) = (2 pi/18.6 yr)(a/384,400 km)^(3/2) (rad/s), the solar term
-    only (no Earth J2 term in v1) (PHYSICS.md I.2.5; Part II 4.1)."""
+    only (no Earth J2 term in v1) (docs/physics.md §Orbit)."""
     return 2.0 * math.pi / NODAL_PERIOD_TODAY * (a / A_TODAY) ** 1.5

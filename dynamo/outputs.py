@@ -1,4 +1,4 @@
-"""Dynamo outputs (PHYSICS.md I.3, I.4), declared once, in the order of the dynamo stage's arrays.
+"""Dynamo outputs (docs/physics.md §Dynamo sources, §What every run reports), declared once, in the order of the dynamo stage's arrays.
 
 ``dynamo/layout.py`` holds the matching integer indices that Numba code uses.
 Fill values for "not applicable": 0 for Phi, u, Rm and B of an inactive source (Phi <= 0: a core being

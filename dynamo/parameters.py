@@ -1,4 +1,4 @@
-"""Dynamo-stage parameters of the v1 model (PHYSICS.md I.3, I.6), declared once.
+"""Dynamo-stage parameters of the v1 model (docs/physics.md §Dynamo sources, §Defaults and calibration), declared once.
 
 ``sigma_core`` and ``sigma_bmo`` are declared with the thermal parameters (beside the layer they
 describe) but are read only by the dynamo stage (their ``stage`` says so).
@@ -7,7 +7,7 @@ from ..thermal.constants import R_EARTH
 from ..thermal.declare import Param
 import math
 
-_P1 = "PHYSICS.md I.6"
+_P1 = "docs/physics.md §Defaults and calibration"
 
 # Orbit models (codes = positions: the analytic models first, the published histories appended after them,
 # so that stored codes never change; dynamo/orbit.py; sources in dynamo/data/README.md).
@@ -21,7 +21,7 @@ TABULATED_ORBITS = (
 ORBIT_NAMES = ANALYTIC_ORBITS + TABULATED_ORBITS
 
 DYNAMO_PARAMETERS = (
-    Param("law", "", "cia", "dynamo scaling law: ml, cia, mac (Part II 5.3, c = 0.63) or ca06 (Part II 5.1)",
+    Param("law", "", "cia", "dynamo scaling law: ml, cia, mac (c = 0.63) or ca06 (docs/physics.md §Velocity and field)",
           "Christensen & Aubert 2006; Scheinberg 2018; " + _P1, "dynamo", kind="category",
           choices=("ml", "cia", "mac", "ca06")),
     Param("sources", "", ("core", "bmo", "precession"),
@@ -38,19 +38,19 @@ DYNAMO_PARAMETERS = (
           "Cebron et al. 2019; " + _P1, "dynamo"),
     Param("orbit", "", "cyclostratigraphy", "lunar orbit history a(t): an analytic model (cyclostratigraphy, "
           "dwyer, constant_q) or a published history (farhat2022[_low|_high], daher2021_*, tyler2021_*, webb1982_*)",
-          "PHYSICS.md I.2.5; Farhat et al. 2022; Daher et al. 2021; Tyler 2021; Webb 1982 (dynamo/data/README.md)",
+          "docs/physics.md §Orbit; Farhat et al. 2022; Daher et al. 2021; Tyler 2021; Webb 1982 (dynamo/data/README.md)",
           "dynamo", kind="category", choices=ORBIT_NAMES),
     Param("a_start", "m", 30.0 * R_EARTH, "semi-major axis at start_age (30 R_E) of the cyclostratigraphy and dwyer "
           "orbits (a published history is the source's own curve)", _P1, "dynamo"),
     Param("c_friction", "1", 2e-3, "turbulent skin-friction coefficient c_f (xi_t = 4 pi c_f)",
           "Dwyer et al. 2011; " + _P1, "dynamo"),
-    # Calibrated (PHYSICS.md I.3, VALIDATION E2): B_precession(4.2 Ga) = 1.00 uT with law = cia, orbit = dwyer,
+    # Calibrated (docs/physics.md §Precession calibration, VALIDATION E2): B_precession(4.2 Ga) = 1.00 uT with law = cia, orbit = dwyer,
     # the default Moon (r_i = 0 at 4.2 Ga), start_age 4.5, a_start 30 R_E. At 4.2 Ga: a = 33.601 R_E, Cassini
     # state 1, theta = -15.80 deg, theta_cm = -20.94 deg, CMB friction P = 1.113e13 W, Phi_prec = 1.082e9 W,
     # B_eq = 1.000006 uT (exact root 9.7198e-5, rounded up so that E2's B >= 1 uT holds). With it the dwyer
     # precession dynamo runs continuously 4.50-2.71 Ga (E3: 1.79 Gyr) and stops at 48 R_E (E1).
     Param("f_dyn", "1", 9.72e-5, "fraction of the CMB friction power feeding the precession dynamo "
-          "(calibrated on VALIDATION E2, PHYSICS.md I.3)", "calibrated on Dwyer et al. 2011; " + _P1, "dynamo",
+          "(calibrated on VALIDATION E2, docs/physics.md §Precession calibration)", "calibrated on Dwyer et al. 2011; " + _P1, "dynamo",
           prior=(1e-5, 1e-2), scale="log",
           note="calibrated: B_precession(4.2 Ga) = 1.00 uT (cia, dwyer, default Moon): a = 33.60 R_E, Cassini "
                "state 1, theta_cm = -20.94 deg, Phi_prec = 1.08e9 W; dynamo 4.50-2.71 Ga (E3 1.79 Gyr, E1 48 R_E)"),

@@ -1,11 +1,11 @@
 """Precession-driven (mechanical) dynamo: Cassini obliquity, core-mantle shear, CMB friction power.
 
-PHYSICS.md I.3; Part II 4.1-4.3.
+docs/physics.md §Precession dynamo.
 
 Sign convention. In a Cassini state the spin axis s, the orbit normal k and the ecliptic
 (invariable-plane) normal K are coplanar. The obliquity theta is the angle from k to s, signed in that
 plane, positive towards K, which lies at theta = +i (i = ``inclination``). Then theta - i is the signed
-angle from K to s, and the Cassini relation of PHYSICS.md I.3,
+angle from K to s, and the Cassini relation of docs/physics.md §Precession dynamo,
 
     (3/2) n beta sin(theta) cos(theta) = |Omega_dot| sin(theta - i),
 
@@ -23,7 +23,8 @@ circle f has 2 or 4 zeros (a quartic in e^(i theta)):
   K: theta < 0 and theta_cm = theta - i < -i. For the default Moon kappa = kappa_c at a = 34.06 R_E.
 
 Both physical roots are found by bisection on these analytic brackets (no scanning, no tolerance on
-existence: kappa > kappa_c is exact). The core's axis is taken to stay near K (Part II 4.1), so the
+existence: kappa > kappa_c is exact). The core's axis is taken to stay near K
+(docs/physics.md §Precession dynamo), so the
 core-mantle misalignment is theta_cm = theta - i.
 """
 import math
@@ -36,28 +37,29 @@ _BISECT_ITERATIONS = 60  # bracket <= pi/2 halved 60 times: < 2e-18 rad, i.e. to
 
 @njit(float64(float64, float64, float64), cache=True)
 def cassini_spin_term(n, beta, theta):
-    """Left side of the Cassini relation, (3/2) n beta sin(theta) cos(theta) (rad/s) (PHYSICS.md I.3;
-    Part II 4.1; Peale 1969)."""
+    """Left side of the Cassini relation, (3/2) n beta sin(theta) cos(theta) (rad/s)
+    (docs/physics.md §Precession dynamo; Peale 1969)."""
     return 1.5 * n * beta * math.sin(theta) * math.cos(theta)
 
 
 @njit(float64(float64, float64, float64), cache=True)
 def cassini_nodal_term(omega_dot, theta, inc):
-    """Right side of the Cassini relation, |Omega_dot| sin(theta - i) (rad/s) (PHYSICS.md I.3; Part II 4.1)."""
+    """Right side of the Cassini relation, |Omega_dot| sin(theta - i) (rad/s) (docs/physics.md §Precession dynamo)."""
     return omega_dot * math.sin(theta - inc)
 
 
 @njit(float64(float64, float64, float64), cache=True)
 def cassini_ratio(n, omega_dot, beta):
     """kappa = 3 n beta/(2 |Omega_dot|), the ratio of the spin-axis to the nodal precession rate that
-    fixes the Cassini states (Part II 4.1; Ward 1975)."""
+    fixes the Cassini states (docs/physics.md §Precession dynamo; Ward 1975)."""
     return 1.5 * n * beta / omega_dot
 
 
 @njit(float64(float64, float64, float64), cache=True)
 def cassini_residual(theta, kappa, inc):
-    """f(theta) = kappa sin(theta) cos(theta) - sin(theta - i), the Cassini relation of PHYSICS.md I.3
-    divided by |Omega_dot| (Part II 4.1)."""
+    """f(theta) = kappa sin(theta) cos(theta) - sin(theta - i), the Cassini relation of
+    docs/physics.md §Precession dynamo
+    divided by |Omega_dot|."""
     return kappa * math.sin(theta) * math.cos(theta) - math.sin(theta - inc)
 
 
@@ -96,7 +98,7 @@ def _bisect_cassini(lo, hi, kappa, inc):
 @njit(float64(float64, float64), cache=True)
 def cassini_state1_obliquity(kappa, inc):
     """State-1 obliquity theta (rad, < 0 in this module's convention): the root of the Cassini relation in
-    (theta_c, 0); NaN when state 1 does not exist (kappa <= kappa_c) (PHYSICS.md I.3; Part II 4.1;
+    (theta_c, 0); NaN when state 1 does not exist (kappa <= kappa_c) (docs/physics.md §Precession dynamo;
     Ward 1975)."""
     if not (inc > 0.0) or not (kappa > cassini_critical_ratio(inc)):
         return math.nan
@@ -106,7 +108,7 @@ def cassini_state1_obliquity(kappa, inc):
 @njit(float64(float64, float64), cache=True)
 def cassini_state2_obliquity(kappa, inc):
     """State-2 obliquity theta (rad): the root of the Cassini relation in (i, pi/2), which exists for every
-    kappa > 0 (PHYSICS.md I.3; Part II 4.1; Peale 1969)."""
+    kappa > 0 (docs/physics.md §Precession dynamo; Peale 1969)."""
     if not (inc > 0.0):
         return math.nan  # i = 0: the states degenerate (outside the registry's bounds)
     return _bisect_cassini(inc, 0.5 * math.pi, kappa, inc)
@@ -115,7 +117,7 @@ def cassini_state2_obliquity(kappa, inc):
 @njit(types.Tuple((float64, int64))(float64, float64, float64, float64, float64, float64), cache=True)
 def cassini_obliquity(a, n, omega_dot, beta, inc, a_transition):
     """Obliquity theta (rad) and Cassini state (1 or 2) of the Moon at semi-major axis a: the state-1 root
-    while it exists and a < a_cassini_transition, else the state-2 root (PHYSICS.md I.3; Part II 4.1).
+    while it exists and a < a_cassini_transition, else the state-2 root (docs/physics.md §Precession dynamo).
     NaN and state 0 when a is NaN (orbit undefined)."""
     if not (a > 0.0):
         return math.nan, 0
@@ -129,20 +131,20 @@ def cassini_obliquity(a, n, omega_dot, beta, inc, a_transition):
 
 @njit(float64(float64, float64, float64), cache=True)
 def differential_velocity(omega, theta_cm, r_c):
-    """Core-mantle differential velocity dv = Omega |sin theta_cm| r_c (PHYSICS.md I.3; Part II 4.1)."""
+    """Core-mantle differential velocity dv = Omega |sin theta_cm| r_c (docs/physics.md §Precession dynamo)."""
     return omega * abs(math.sin(theta_cm)) * r_c
 
 
 @njit(float64(float64, float64, float64, float64, float64), cache=True)
 def friction_dissipation(c_friction, rho_c, r_c, omega, theta_cm):
     """Turbulent CMB friction power P = xi_t rho_c r_c^5 (Omega |sin theta_cm|)^3, xi_t = 4 pi c_f
-    (PHYSICS.md I.3; Part II 4.2; Dwyer et al. 2011; Yoder 1995)."""
+    (docs/physics.md §Precession dynamo; Dwyer et al. 2011; Yoder 1995)."""
     dw = omega * abs(math.sin(theta_cm))
     return 4.0 * math.pi * c_friction * rho_c * r_c ** 5 * dw * dw * dw
 
 
 @njit(float64(float64, float64, float64, float64, float64, float64), cache=True)
 def precession_dissipation(f_dyn, c_friction, rho_c, r_c, omega, theta_cm):
-    """Ohmic dissipation of the precession dynamo Phi_prec = f_dyn P (PHYSICS.md I.3; Part II 4.3;
+    """Ohmic dissipation of the precession dynamo Phi_prec = f_dyn P (docs/physics.md §Precession dynamo;
     Dwyer et al. 2011)."""
     return f_dyn * friction_dissipation(c_friction, rho_c, r_c, omega, theta_cm)

@@ -1,4 +1,4 @@
-"""The dynamo stage (PHYSICS.md I.1 stage 3, I.3): element-wise over (sample, age).
+"""The dynamo stage (docs/physics.md §Three stages, §Dynamo sources): element-wise over (sample, age).
 
 For every model and output age: the orbit a(t) and spin n(a); for each source (core, BMO, precession)
 its dissipation Phi, shell (r_in, r_out), velocity u, Rm = mu0 sigma u L, on/off and equatorial
@@ -40,7 +40,7 @@ SOURCE_CORE, SOURCE_BMO, SOURCE_PRECESSION = 1, 2, 4  # bits of the ``sources`` 
 @njit(types.UniTuple(float64, 4)(int64, float64, float64, float64, float64, float64, float64, float64,
                                  float64, float64, float64, float64, boolean), cache=True)
 def dynamo_source(law, Phi, r_in, r_out, rho, sigma, omega, u_given, b_dip, R, rm_crit, shell_min, allowed):
-    """One dynamo source (PHYSICS.md I.3): with L = r_out - r_in and phi = Phi/V_shell, the law's velocity
+    """One dynamo source (docs/physics.md §Scaling laws): with L = r_out - r_in and phi = Phi/V_shell, the law's velocity
     (or ``u_given`` when >= 0: the precession shear dv), Rm = mu0 sigma u L, on = Phi > 0, Rm >= rm_crit,
     L >= shell_min and ``allowed``, and the equatorial surface field (B_rms/b_dip)(r_out/R)^3/sqrt(2)
     while on. Returns (u, Rm, on (0/1), B_eq); all 0 when Phi <= 0 or L <= 0."""
@@ -110,14 +110,16 @@ def orbit_history(rec, ages, table, orbit_table, orbit_span):
 
 
 def dynamo_stage(records, ages, state, diag, status, out, summ):
-    """The dynamo stage over a chunk (PHYSICS.md I.3, I.4): ``dynamo_stage_kernel`` with the package's
+    """The dynamo stage over a chunk
+    (docs/physics.md §Dynamo sources, §What every run reports): ``dynamo_stage_kernel`` with the package's
     published orbit histories (dynamo.orbit.ORBIT_TABLE, ORBIT_SPAN). Arguments as the kernel's."""
     dynamo_stage_kernel(records, ages, state, diag, status, out, summ, ORBIT_TABLE, ORBIT_SPAN)
 
 
 @njit(cache=True, parallel=True)
 def dynamo_stage_kernel(records, ages, state, diag, status, out, summ, orbit_table, orbit_span):
-    """The dynamo stage over a chunk (PHYSICS.md I.3, I.4): records (n,) RECORD_DTYPE, ages (n_age,) Ga with
+    """The dynamo stage over a chunk
+    (docs/physics.md §Dynamo sources, §What every run reports): records (n,) RECORD_DTYPE, ages (n_age,) Ga with
     ages[0] = start_age, state (n, n_age, N_STATE), diag (n, n_age, N_DIAG) (thermal/layout.py columns),
     status (n,) int32 (FLAG_ORBIT_UNDEFINED is OR-ed in place), out (n, n_age, N_DYN) in DYNAMO_OUTPUTS
     order, summ (n, N_DYN_SUMMARY) in DYNAMO_SUMMARY_OUTPUTS order; orbit_table, orbit_span: the published

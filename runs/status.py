@@ -1,4 +1,4 @@
-"""Model status codes in words (PHYSICS.md I.5; integer layout in thermal/layout.py).
+"""Model status codes in words (docs/physics.md §Status; integer layout in thermal/layout.py).
 
 ``status`` = thermal code (low 4 bits) | informational flags; -1 in a store means "not computed yet".
 """

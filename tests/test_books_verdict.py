@@ -1,4 +1,4 @@
-"""The energy books as a verdict (docs/physics.md "The books as a verdict").
+"""The energy books as a verdict (docs/physics.md §The books as a verdict).
 
 A model whose core or basal-layer book is off by more than ``thermal.kernel.book_tolerance(rtol)`` of
 its scale fails with its own code (ST_BOOKS, "energy books not closed") and the usual failure handling;

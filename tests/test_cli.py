@@ -14,7 +14,7 @@ from lunadyn.runs.compute import pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "runs" / "examples" / "moon_default.toml"
-# The names PHYSICS.md I.6 fixes (../shared/registry_names.txt), spec-level settings and `mode` included.
+# The names the physics brief fixes (../shared/registry_names.txt), spec-level settings and `mode` included.
 REGISTRY_NAMES = """
 radius g_surface T_surface p_cmb r_core rho_core cp_core alpha_core k_core sigma_core latent_core beta_sulfur
 sulfur_core sulfur_eutectic K_core_ppm T_cmb0 liquidus liquidus_T0 liquidus_dTdP liquidus_dTdc liquidus_c_ref

@@ -23,7 +23,7 @@ def test_core_source_gives_at_most_a_few_uT_and_0p1_to_1_uT_while_the_inner_core
     assert growing.sum() > 10
     assert B.max() <= 5.0
     on = growing & (r["outputs"]["dynamo_on_core"][0] == 1)
-    if law == "mac":  # MAC velocities are small: Rm < 40 for part of the growth (PHYSICS.md I.3)
+    if law == "mac":  # MAC velocities are small: Rm < 40 for part of the growth (docs/physics.md §Velocity and field)
         assert on.sum() > 0
     else:
         assert np.array_equal(on, growing)
@@ -52,7 +52,7 @@ def test_precession_with_the_dwyer_orbit_passes_E1_to_E3(run_models):
 
 
 def test_the_calibrated_default_moon_misses_the_chang_e_records(moon_by_law):
-    """PHYSICS.md I.3: with the defaults the field at 2.8 Ga (CE-6: 5-21 uT at the site) is at most a few
+    """docs/physics.md §What the default Moon gives: with the defaults the field at 2.8 Ga (CE-6: 5-21 uT at the site) is at most a few
     tenths of a uT and at 2.0 Ga (CE-5: 2-4 uT) there is none -- a finding of the v1 physics, not a defect."""
     for law, r in moon_by_law.items():
         ages = r["age"]

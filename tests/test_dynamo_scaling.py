@@ -1,4 +1,4 @@
-"""Scaling laws, dipolarity and the dipole -> surface -> site chain (PHYSICS.md I.3, Part II 5;
+"""Scaling laws, dipolarity and the dipole -> surface -> site chain (docs/physics.md §Scaling laws;
 VALIDATION.md A1-A3, A11-A13, the Moon scaling-law table, the BMO ML checks and B1-B4)."""
 import math
 from decimal import Decimal
@@ -60,7 +60,8 @@ def test_a2_a3_site_field_of_an_axial_dipole(lat, factor, lo, hi, eq_lo, eq_hi):
 
 
 def test_vadm_is_the_moment_of_the_equivalent_equatorial_field():
-    """VADM = 4 pi R^3 B_obs/(mu0 sqrt(1 + 3 sin^2 lat)) (Part II 5.4): the moment of B_eq = B_obs/factor."""
+    """VADM = 4 pi R^3 B_obs/(mu0 sqrt(1 + 3 sin^2 lat))
+    (docs/physics.md §Surface and site field): the moment of B_eq = B_obs/factor."""
     B_obs = 3e-6
     expected = 4.0 * math.pi * R_MOON ** 3 * B_obs / (MU0 * math.sqrt(1.0 + 3.0 * math.sin(CE5_LAT) ** 2))
     assert s.vadm(B_obs, CE5_LAT, R_MOON) == pytest.approx(expected, rel=1e-14)
@@ -72,7 +73,7 @@ def test_vadm_is_the_moment_of_the_equivalent_equatorial_field():
 
 def test_a11_energy_form_is_the_lorentz_form_at_exponent_one_third():
     """A11: the CHR09 energy law (c = 0.63) is the Lorentz-number law with exponent 1/3 and c_Lo = sqrt(2c),
-    whatever Omega (Part II 5.2)."""
+    whatever Omega (docs/physics.md §Velocity and field)."""
     c_lo = math.sqrt(2.0 * s.C_ENERGY)
     assert close_to_printed(c_lo, "1.122497")
     phi, L, rho = 3e-9, 2.5e5, 7000.0
@@ -103,7 +104,7 @@ MOON_TABLE = [
     (1e9, "0.803273", "1.319166", "2.776218", "0.439391", "6.529688e-3", "1435.953"),
     (1e10, "1.730600", "2.632082", "4.936891", "0.961282", "1.406779e-2", "3093.668"),
 ]
-# lunadyn's B_eq = B_s * 7/(b_dip sqrt 2) for the old-convention columns (PHYSICS.md I.3)
+# lunadyn's B_eq = B_s * 7/(b_dip sqrt 2) for the old-convention columns (docs/physics.md §Surface and site field)
 B_DIP_FULL = 7.3
 TO_B_EQ = 7.0 / (B_DIP_FULL * math.sqrt(2.0))
 
@@ -168,7 +169,8 @@ def test_b1_earth_ca06_at_3_tw():
     assert round(B_dip * 1e3, 3) == 0.211
     assert round(M / 1e22, 1) == 6.3
     assert round(B_eq * 1e6, 1) == 24.3
-    # the moment of the CMB dipole, 4 pi r_o^3 B_dip/(sqrt 2 mu0) (Part II 5.4), is the same number
+    # the moment of the CMB dipole, 4 pi r_o^3 B_dip/(sqrt 2 mu0)
+    # (docs/physics.md §Surface and site field), is the same number
     assert M == pytest.approx(4 * math.pi * EARTH["r_c"] ** 3 * B_dip / (math.sqrt(2) * MU0), rel=1e-13)
 
 
@@ -219,7 +221,7 @@ def test_field_grows_with_dissipation_at_the_law_exponent(law, exponent):
 @pytest.mark.parametrize("law, exponent", [(s.LAW_ML, 1 / 3), (s.LAW_CIA, 2 / 5), (s.LAW_MAC, 1 / 2),
                                            (s.LAW_CA06, 1 / 3)])
 def test_velocity_grows_with_dissipation_at_the_law_exponent(law, exponent):
-    """u ~ phi^(1/3) ml (and ca06), ^(2/5) cia, ^(1/2) mac (Part II 5.3)."""
+    """u ~ phi^(1/3) ml (and ca06), ^(2/5) cia, ^(1/2) mac (docs/physics.md §Velocity and field)."""
     phis = np.array([1e-12, 1e-9, 1e-6])
     u = np.array([s.law_velocity(law, p, R_C, RHO_C, OMEGA_TABLE) for p in phis])
     assert np.allclose(np.diff(np.log(u)) / np.diff(np.log(phis)), exponent, rtol=1e-10)
@@ -243,7 +245,7 @@ def test_surface_field_scales_as_the_cube_of_the_dynamo_radius():
 
 
 def test_dipolarity_rules():
-    """PHYSICS.md I.3: core 7.3 (1 - min(chi, 0.35))(1 + f_i); precession 7.3 (1 - min(chi, 0.35)) x penalty;
+    """docs/physics.md §Dipolarity: core 7.3 (1 - min(chi, 0.35))(1 + f_i); precession 7.3 (1 - min(chi, 0.35)) x penalty;
     BMO 7.3 x penalty, whatever chi."""
     assert s.core_dipolarity(0.0, 0.0) == 7.3
     assert s.core_dipolarity(0.2, 0.5) == pytest.approx(7.3 * 0.8 * 1.5, rel=1e-15)

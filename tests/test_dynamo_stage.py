@@ -1,4 +1,5 @@
-"""The element-wise dynamo stage on synthetic thermal histories (PHYSICS.md I.3-I.5; VALIDATION.md E1-E3):
+"""The element-wise dynamo stage on synthetic thermal histories
+(docs/physics.md §Dynamo sources, §Numerics and events; VALIDATION.md E1-E3):
 no thermal kernel is needed, only state and diagnostics arrays laid out as thermal/layout.py says."""
 import math
 
@@ -280,7 +281,7 @@ def test_stage_is_deterministic_and_chunking_independent():
 
 
 def test_core_dissipation_formula():
-    """Phi_core = T_c (E_S + E_L + E_G + E_R - E_k), 0 if negative (PHYSICS.md I.2.2)."""
+    """Phi_core = T_c (E_S + E_L + E_G + E_R - E_k), 0 if negative (docs/physics.md §Core dynamo)."""
     assert core_dissipation(1800.0, 1e6, 2e5, 3e5, 1e4, 5e5) == pytest.approx(1800.0 * (1e6 + 2e5 + 3e5 + 1e4 - 5e5))
     assert core_dissipation(1800.0, 1e5, 0.0, 0.0, 0.0, 5e5) == 0.0
 
@@ -295,7 +296,7 @@ def _default_precession():
 
 
 def test_e2_calibration_one_microtesla_at_4p2_ga():
-    """E2 / PHYSICS.md I.3: with the registry's f_dyn, law = cia, orbit = dwyer and the default Moon
+    """E2 / docs/physics.md §Precession calibration: with the registry's f_dyn, law = cia, orbit = dwyer and the default Moon
     (r_i = 0 at 4.2 Ga) the precession dynamo gives B_eq = 1.00 uT at 4.2 Ga (>= 1 uT), from
     Phi_prec ~ 1.1e9 W in Cassini state 1 at a ~ 33.6 R_E."""
     out, _, _ = _default_precession()

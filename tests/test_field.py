@@ -65,7 +65,7 @@ def test_run_summary_names_the_sources_and_the_chang_e_fields(stored_run):
     assert abs(s["dynamo_epochs_Ga"]["precession"][-1][1] - 2.71) < 0.02
     ids = {row["id"]: row for row in s["chang_e"]}
     assert set(ids) == {"ce5_basalt", "ce6_basalt"}
-    # PHYSICS.md I.3: the calibrated v1 Moon misses CE-6 (a few tenths of a uT) and gives nothing at CE-5
+    # docs/physics.md §What the default Moon gives: the calibrated v1 Moon misses CE-6 (a few tenths of a uT) and gives nothing at CE-5
     assert 0.0 < ids["ce6_basalt"]["B_surface_site_uT"] < 1.0 and not ids["ce6_basalt"]["within_range"]
     assert ids["ce5_basalt"]["B_surface_site_uT"] == 0.0
 

@@ -1,5 +1,5 @@
-"""Orbit a(t), mean motion, nodal rate, Cassini obliquity and CMB friction (PHYSICS.md I.2.5, I.3,
-Part II 4 and 6; VALIDATION.md A4, A5, E7, E8, F1-F5)."""
+"""Orbit a(t), mean motion, nodal rate, Cassini obliquity and CMB friction
+(docs/physics.md §Orbit, §Precession dynamo; VALIDATION.md A4, A5, E7, E8, F1-F5)."""
 import math
 
 import numpy as np
@@ -53,7 +53,7 @@ def test_pchip_matches_scipy():
 
 @pytest.mark.parametrize("orbit", [o.ORBIT_CYCLOSTRATIGRAPHY, o.ORBIT_DWYER])
 def test_orbit_models_match_scipy_pchip_through_their_knots(orbit):
-    """cyclostratigraphy and dwyer are PCHIP curves in age through the knots of PHYSICS.md I.2.5."""
+    """cyclostratigraphy and dwyer are PCHIP curves in age through the knots of docs/physics.md §Orbit."""
     ages, a_knots = zip(*KNOTS[orbit])
     ref = PchipInterpolator(ages, a_knots)
     x = np.linspace(0.0, 4.5, 451)

@@ -1,4 +1,4 @@
-"""A core that is heated while it freezes melts back (docs/physics.md "Reheated off-centre nucleus").
+"""A core that is heated while it freezes melts back (docs/physics.md §Reheated off-centre nucleus).
 
 The default Moon's freezing curve T*(r) peaks off-centre (r* = 4.3 km). A core that starts just below
 that peak, under a basal layer rich in heat-producing elements, must melt its nucleus (back to r_pe, then

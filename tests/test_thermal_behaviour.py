@@ -7,7 +7,7 @@ from lunadyn.thermal.parameters import CALIBRATION
 
 
 def bands(r):
-    """The calibration figures of PHYSICS.md I.6 for one computed model."""
+    """The calibration figures of docs/physics.md §Defaults and calibration for one computed model."""
     ages = r["age"]
     R = 1737.1e3
     q_today = r["outputs"]["Q_surface"][0, -1] / (4 * np.pi * R ** 2) * 1e3
@@ -21,7 +21,7 @@ def bands(r):
 
 
 def test_default_moon_meets_the_calibration_bands(default_moon):
-    """PHYSICS.md I.6: today's q_s 8-15 mW/m2; BMO solid 1-3 Gyr after the start; inner core 100-250 km
+    """docs/physics.md §Defaults and calibration: today's q_s 8-15 mW/m2; BMO solid 1-3 Gyr after the start; inner core 100-250 km
     today; the core cooling over the last 3 Gyr (no output interval where T_c rises)."""
     q, life, ri, warming = bands(default_moon)
     assert 8.0 <= q <= 15.0
@@ -69,7 +69,7 @@ def test_a_warming_bmo_draws_heat_from_the_core_exactly_while_it_warms(run_model
 
 def test_top_down_turn_freezes_the_inner_core(default_moon):
     """With the Buono & Walker liquidus the default Moon's growth ends in regime 2 (status flag 32), after
-    which r_i stays frozen (PHYSICS.md I.2.2)."""
+    which r_i stays frozen (docs/physics.md §Core regimes)."""
     r = default_moon
     assert r["status"][0] & 32
     reg = r["outputs"]["core_regime"][0]

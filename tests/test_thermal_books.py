@@ -1,4 +1,4 @@
-"""The energy books of the core and the basal layer close (PHYSICS.md I.5) across the model's regimes.
+"""The energy books of the core and the basal layer close (docs/physics.md §Energy books) across the model's regimes.
 
 |int Q_cmb dt + dE_core - int Q_R dt| <= 10 rtol (int |Q_cmb| dt + C_S 1000 K), and likewise for the
 basal layer against int Q_cmb, int Q_bot and int H_layer. Each case also checks that the regime it is

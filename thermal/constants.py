@@ -1,4 +1,4 @@
-"""Physical constants of PHYSICS.md I.6 (SI units)."""
+"""Physical constants of docs/physics.md §Conventions (SI units)."""
 import math
 
 G = 6.67430e-11            # gravitational constant, m^3 kg^-1 s^-2

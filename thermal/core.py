@@ -1,4 +1,4 @@
-"""The core: Nimmo (2009) constant-property budget with an S-enriched liquidus (PHYSICS.md I.2.2).
+"""The core: Nimmo (2009) constant-property budget with an S-enriched liquidus (docs/physics.md §Core).
 
 Adiabat T_a(r) = T_c exp((r_c^2 - r^2)/D_c^2), pressure P(r) = P_cmb + (2/3) pi G rho_c^2 (r_c^2 - r^2),
 outer-core sulfur c_oc = c0/(1 - (r_i/r_c)^3). The inner-core radius of the bottom-up regime solves
@@ -23,8 +23,7 @@ TAB_R0 = 10
 # an off-centre nucleus grows at the plateau a little past r* (PLATEAU_OVERSHOOT r_c) so that regime 1
 # starts where dT*/dr != 0; the T_c snap this costs is ~1e-7 K. Regime 1 lives on [r_pe, r_end] (r_pe = r*
 # = 0 for a centre nucleus): a warming core that shrinks its inner core back to r_pe (T_c = T*(r_pe))
-# returns to the plateau, where the nucleus melts at constant T_c (docs/physics.md "Reheated off-centre
-# nucleus").
+# returns to the plateau, where the nucleus melts at constant T_c (docs/physics.md §Reheated off-centre nucleus).
 PLATEAU_OVERSHOOT = 1e-4
 TAB_T0 = TAB_R0 + NT
 TAB_D0 = TAB_T0 + NT
@@ -53,14 +52,15 @@ def core_mass(p):
 
 @njit(cache=True)
 def secular_capacity(p):
-    """C_S = M_c c_p (1 + 2 r_c^2/(5 D_c^2)), the core's heat capacity without freezing (PHYSICS.md I.2.2)."""
+    """C_S = M_c c_p (1 + 2 r_c^2/(5 D_c^2)), the core's heat capacity without freezing
+    (docs/physics.md §Core structure)."""
     D = adiabat_length(p)
     return core_mass(p) * p.cp_core * (1.0 + 2.0 * p.r_core ** 2 / (5.0 * D * D))
 
 
 @njit(cache=True)
 def core_pressure(r, p):
-    """P(r) = P_cmb + (2/3) pi G rho_c^2 (r_c^2 - r^2), Pa (PHYSICS.md I.2.2)."""
+    """P(r) = P_cmb + (2/3) pi G rho_c^2 (r_c^2 - r^2), Pa (docs/physics.md §Core structure)."""
     return p.p_cmb + 2.0 / 3.0 * math.pi * G * p.rho_core ** 2 * (p.r_core ** 2 - r * r)
 
 
@@ -82,7 +82,7 @@ def liquidus(P, c, p):
     """Core liquidus T_L(P, c) and its partials (dT_L/dP in K/Pa, dT_L/dc per unit mass fraction).
 
     buono_walker (code 0): Buono & Walker (2011, GCA) eq. 29, P in GPa, c converted to the FeS mole
-    fraction x = n_S/n_Fe (PHYSICS.md Part II 1.5). linear (code 1): T0 + dTdP (P - P(0)) + dTdc (c - c_ref).
+    fraction x = n_S/n_Fe (docs/physics.md §Core liquidus). linear (code 1): T0 + dTdP (P - P(0)) + dTdc (c - c_ref).
     """
     if p.liquidus == LIQUIDUS_LINEAR:
         P0 = core_pressure(0.0, p)
@@ -109,7 +109,7 @@ def liquidus(P, c, p):
 
 @njit(cache=True)
 def freezing_temperature(r, p):
-    """T*(r) = T_L(P(r), c_oc(r)) exp((r^2 - r_c^2)/D_c^2) and dT*/dr (PHYSICS.md I.2.2).
+    """T*(r) = T_L(P(r), c_oc(r)) exp((r^2 - r_c^2)/D_c^2) and dT*/dr (docs/physics.md §Core liquidus).
 
     T_c = T*(r_i) is the condition that the adiabat meets the liquidus at r_i; dT*/dr includes
     dc_oc/dr_i = 3 c_oc r_i^2/(r_c^3 - r_i^3), so dr_i/dT_c = 1/(dT*/dr) (implicit differentiation).
@@ -140,7 +140,7 @@ def gravitational_factor(r_i, p):
     """Q_G / (dr_i/dt) = (8/3) pi^2 G rho_c^2 r_c^5 (1/5 - f^2/3 + 2 f^5/15) beta_S dc_oc/dr_i (J/m).
 
     Nimmo (2009) form with drho/rho = beta_S c_oc and dc_oc/dr_i = 3 c_oc r_i^2/(r_c^3 - r_i^3)
-    (PHYSICS.md I.2.2).
+    (docs/physics.md §Core energy budget).
     """
     return r_i * r_i * gravitational_factor_r2(r_i, p)
 
@@ -149,7 +149,7 @@ def gravitational_factor(r_i, p):
 def gravitational_energy(r_i, p):
     """Psi_G(r_i) = integral_0^r_i Q_G/(dr_i/dt) dr, the gravitational energy released so far (J).
 
-    16-point Gauss-Legendre quadrature (PHYSICS.md I.5); the integrand is smooth for r_i < r_c.
+    16-point Gauss-Legendre quadrature (docs/physics.md §Energy books); the integrand is smooth for r_i < r_c.
     """
     if r_i <= 0.0:
         return 0.0
@@ -167,7 +167,8 @@ def freezing_energy(r_i, p):
 
 @njit(cache=True)
 def adiabatic_heat_flow(T_c, p):
-    """Q_ad = 4 pi r_c^2 k_c alpha_c g_c T_c / c_p, g_c = (4/3) pi G rho_c r_c (PHYSICS.md I.2.2)."""
+    """Q_ad = 4 pi r_c^2 k_c alpha_c g_c T_c / c_p, g_c = (4/3) pi G rho_c r_c
+    (docs/physics.md §Adiabatic heat flow)."""
     g_c = 4.0 / 3.0 * math.pi * G * p.rho_core * p.r_core
     return 4.0 * math.pi * p.r_core ** 2 * p.k_core * p.alpha_core * g_c * T_c / p.cp_core
 
@@ -258,7 +259,7 @@ def build_branch_table(p, tab):
 
 @njit(cache=True)
 def inner_core_radius(T_c, p, tab):
-    """Bottom-up inner-core radius r_i(T_c) and dT*/dr at it (PHYSICS.md I.2.2, regime 1).
+    """Bottom-up inner-core radius r_i(T_c) and dT*/dr at it (docs/physics.md §Core regimes, regime 1).
 
     Safeguarded Newton-bisection on T*(r) = T_c inside the table bracket, to |dr| < 1e-9 r_c.
     Outside the branch r_i is clamped to its ends. The clamp never holds a state: regime 1 is left by a
@@ -324,7 +325,7 @@ def inner_core_radius(T_c, p, tab):
 def nucleus_radius(X, p, tab):
     """Radius of an off-centre nucleus grown at the T_c plateau by the released energy X (J).
 
-    Solves L_H M_ic(r) + Psi_G(r) = X on [0, r_pe], r_pe just past r* (PHYSICS.md I.2.2 nucleation).
+    Solves L_H M_ic(r) + Psi_G(r) = X on [0, r_pe], r_pe just past r* (docs/physics.md §Inner-core nucleation).
     Returns (r_i, ok).
     """
     r_star = tab[TAB_RPE]
@@ -353,5 +354,5 @@ def nucleus_radius(X, p, tab):
 
 @njit(cache=True)
 def labrosse_length(K0, rho0):
-    """Labrosse (2015) density length L = sqrt(3 K0 / (2 pi G rho0^2)) (PHYSICS.md Part II 1.1)."""
+    """Labrosse (2015) density length L = sqrt(3 K0 / (2 pi G rho0^2)) (docs/physics.md §Reference formulas)."""
     return math.sqrt(3.0 * K0 / (2.0 * math.pi * G * rho0 * rho0))

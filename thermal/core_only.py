@@ -1,4 +1,4 @@
-"""Core-only mode: the core driven by a prescribed CMB heat flow (PHYSICS.md I.2.3).
+"""Core-only mode: the core driven by a prescribed CMB heat flow (docs/physics.md §Core-only mode).
 
 Q_cmb(t) from up to 32 (age, Q) knots in the record (qcmb_ages in Ga, ascending; qcmb_values in W;
 qcmb_n used), interpolated linearly in age and held constant beyond the end knots; qcmb_n = 1 is a
@@ -9,7 +9,7 @@ from numba import njit
 
 @njit(cache=True)
 def prescribed_cmb_flow(age, p):
-    """Q_cmb(age) by linear interpolation through the record's knots (PHYSICS.md I.2.3)."""
+    """Q_cmb(age) by linear interpolation through the record's knots (docs/physics.md §Core-only mode)."""
     n = p.qcmb_n
     if n <= 1 or age <= p.qcmb_ages[0]:
         return p.qcmb_values[0]

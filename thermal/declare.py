@@ -6,14 +6,14 @@ Every parameter is declared once, beside the physics that reads it (``thermal/pa
 ``lunadyn params`` and the CF attributes of stores from these declarations. Nothing else spells a
 default or a unit.
 
-Validity bounds (PHYSICS.md I.6): the physical interval (positivity, or the stated interval such as
+Validity bounds (docs/physics.md §Defaults and calibration): the physical interval (positivity, or the stated interval such as
 [0, 1] for fractions) intersected with the prior range widened about its centre by a factor 2 on
 each side -- the distance from the centre of the prior range to each of its ends is doubled (in
 log10 for log-scaled parameters). A parameter without a prior is fixed by default; its bounds are
 its physical interval.
 
 Bodies (``BODIES``; a scenario's ``body`` key, runs/config.py). The Moon is the default body. For the
-Earth (cross-code validation of the core; PHYSICS.md I.6 "Earth defaults"), a parameter with an Earth
+Earth (cross-code validation of the core; docs/physics.md §Defaults and calibration), a parameter with an Earth
 default (``earth``, not "n/a") takes it, with validity bounds derived by the same rule from its Earth
 prior ``earth_prior`` (None: fixed at the Earth default, bounds = its physical interval); a parameter
 whose Earth default is "n/a" (the mantle, the basal layer, the precession set) keeps its Moon default,

@@ -1,7 +1,9 @@
-"""Thermal diagnostics: the heat-related variables of PHYSICS.md I.4 from the stored state (I.1 stage 2).
+"""Thermal diagnostics: the heat-related variables of
+docs/physics.md §What every run reports from the stored state (stage 2 of §Three stages).
 
 Element-wise over (sample, age): each value comes from ``thermal.model.evaluate`` -- the function the
-right-hand side uses -- at the stored state and mode, plus the core entropy terms of PHYSICS.md I.2.2:
+right-hand side uses -- at the stored state and mode, plus the core entropy terms of
+docs/physics.md §Core entropy budget:
   E_S = -M_c c_p (2 r_c^2/(5 D_c^2)) (dT_c/dt)/T_c;   E_L = Q_L (T_i - T_c)/(T_i T_c), T_i = T_a(r_i);
   E_G = Q_G/T_c;   E_R = Q_R 2 r_c^2/(5 D_c^2 T_c);   E_k = 16 pi k_c (r_c^5 - r_i^5)/(5 D_c^4);
   f_i = clip((E_L + E_G)/(E_S + E_L + E_G + E_R), 0, 1) in regime 1, else 0.
@@ -23,7 +25,7 @@ from .parameters import MODE_COUPLED
 
 @njit(cache=True)
 def entropy_terms(T_c, r_i, dTc_dt, Q_L, Q_G, Q_R, p):
-    """(E_S, E_L, E_G, E_R, E_k) in W/K, signed (PHYSICS.md I.2.2)."""
+    """(E_S, E_L, E_G, E_R, E_k) in W/K, signed (docs/physics.md §Core entropy budget)."""
     rc = p.r_core
     D = core.adiabat_length(p)
     M_c = core.core_mass(p)

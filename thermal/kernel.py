@@ -1,4 +1,5 @@
-"""The thermal kernel: batched adaptive Runge-Kutta integration of the v1 model (PHYSICS.md I.1, I.5).
+"""The thermal kernel: batched adaptive Runge-Kutta integration of the v1 model
+(docs/physics.md §Three stages, §Numerics and events).
 
 Dormand-Prince 5(4) with error control on every state (per-state absolute tolerances rtol x (1000 K,
 100 km, 1000 K, 1000 K, 1e26 J x 4)), its free 4th-order dense output for the output ages, and events
@@ -53,7 +54,7 @@ ATOL_SCALE = np.array([1000.0, 100e3, 1000.0, 1000.0, 1e26, 1e26, 1e26, 1e26])
 (EV_LAYER_COOL, EV_LAYER_WARM, EV_LAYER_SOLID, EV_NUCLEATION, EV_TOPDOWN_LIQUID, EV_TOPDOWN,
  EV_BRANCH_END, EV_REMELT_IC, EV_PLATEAU_END, EV_SOLID, EV_HELD_MELT, EV_LID) = range(12)
 N_EV = 12
-# The books' verdict (docs/physics.md "The books as a verdict"): a model whose core or basal-layer book is
+# The books' verdict (docs/physics.md §The books as a verdict): a model whose core or basal-layer book is
 # off by more than BOOK_TOLERANCE_RTOL x rtol + BOOK_TOLERANCE_FLOOR of its scale fails with ST_BOOKS
 # (3.01e-4 at the default rtol = 1e-6). Measured over the whole prior (runs/examples/prior_wide_sweep.toml):
 # the worst status-0 book is 107 rtol at rtol = 1e-6 (47-154 rtol for rtol = 1e-4 ... 1e-8; a floor of
@@ -157,11 +158,13 @@ def rk_step(tau0, y0, h, mode, p, tab, start_age, K, yt, y1, dy, fl):
 
 @njit(cache=True)
 def error_norm(err, y0, y1, rtol, w_tc):
-    """RMS of err_i / (atol_i + rtol max(|y0_i|, |y1_i|)), atol_i = rtol x ATOL_SCALE_i (PHYSICS.md I.5).
+    """RMS of err_i / (atol_i + rtol max(|y0_i|, |y1_i|)), atol_i = rtol x ATOL_SCALE_i
+    (docs/physics.md §Numerics and events).
 
     The T_c error is weighted by w_tc = C_core/C_S >= 1 (the core's heat capacity with freezing over that
     without), so that the step controls the core's energy error C_core dT_c rather than dT_c alone: near the
-    peak of an off-centre T* a millikelvin of T_c holds ~1e23 J of nucleus (docs/physics.md).
+    peak of an off-centre T* a millikelvin of T_c holds ~1e23 J of nucleus
+    (docs/physics.md §Reheated off-centre nucleus).
     """
     s = 0.0
     for j in range(N_Y):
@@ -290,7 +293,7 @@ def refine_bracketed(tau, y0, lo, glo, hi, ghi, h_last, ev, g_tol, mode, p, tab,
 
 @njit(cache=True)
 def initial_mode(start_age, y, mode, p, tab, dy, fl):
-    """Discrete mode at start_age (PHYSICS.md I.2, I.2.4): layer branch by the sign of the net heating."""
+    """Discrete mode at start_age (docs/physics.md §Structure and state, §Molten basal layer): layer branch by the sign of the net heating."""
     for k in range(N_MODE):
         mode[k] = 0.0
     H0 = layer_thickness0(p)
@@ -309,7 +312,7 @@ def initial_mode(start_age, y, mode, p, tab, dy, fl):
             status = ST_BOUNDS   # a core starting below its eutectic temperature is not a v1 start
         elif T_c > tab[core.TAB_TPE]:
             # an off-centre nucleus smaller than r_pe (T_c within ~1e-6 K of the peak of T*): it sits on the
-            # plateau, holding the energy that froze it, L_H M_ic + Psi_G (docs/physics.md)
+            # plateau, holding the energy that froze it, L_H M_ic + Psi_G (docs/physics.md §Reheated off-centre nucleus)
             mode[M_CORE] = REG_PLATEAU
             mode[M_THOLD] = T_c
             rebase_released_energy(start_age, start_age, y, mode, p, core.freezing_energy(r_i, p), 1.0)
@@ -413,7 +416,7 @@ def apply_event(ev, age, start_age, y, mode, p, tab, summ):
 
 @njit(cache=True)
 def core_book_energy(age, start_age, y, mode, p, tab):
-    """E_core of the state (PHYSICS.md I.5)."""
+    """E_core of the state (docs/physics.md §Energy books)."""
     X = released_core_energy(age, start_age, y, mode, p)
     r_i = core_freezing(y[Y_TC], X, int(mode[M_CORE]), mode[M_RREF], p, tab)[0]
     return core_energy(y[Y_TC], r_i, gravitating_radius(r_i, int(mode[M_CORE]), mode[M_RREF]), p)
@@ -421,7 +424,7 @@ def core_book_energy(age, start_age, y, mode, p, tab):
 
 @njit(cache=True)
 def layer_book_energy(y, mode, p):
-    """E_layer of the state (PHYSICS.md I.5); 0 without a basal layer."""
+    """E_layer of the state (docs/physics.md §Energy books); 0 without a basal layer."""
     if layer_thickness0(p) <= 0.0:
         return 0.0
     H_b = bl.molten_thickness(y[Y_TB], p) if mode[M_LAYER] != LAYER_SOLID else 0.0
@@ -439,7 +442,7 @@ def books_verdict(book_core, core_scale, book_layer, layer_scale, rtol):
     """ST_OK if both books close to ``book_tolerance(rtol)`` of their scales, else ST_BOOKS.
 
     |int Q_cmb dt + dE_core - int Q_R dt| <= tol (int |Q_cmb| dt + C_S 1000 K), and likewise for the basal
-    layer (PHYSICS.md I.5); a book that is not finite does not close.
+    layer (docs/physics.md §The books as a verdict); a book that is not finite does not close.
     """
     tol = book_tolerance(rtol)
     if not (abs(book_core) <= tol * core_scale and abs(book_layer) <= tol * layer_scale):
@@ -650,7 +653,7 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
     if status != ST_OK:
         return status
     summ[S_NSTEPS] = n_steps
-    # the books (PHYSICS.md I.5)
+    # the books (docs/physics.md §Energy books)
     E_core1 = core_book_energy(0.0, start_age, y0, mode, p, tab)
     M_c = core.core_mass(p)
     QR_int = core_potassium_energy(start_age, 0.0, p.K_core_ppm, M_c)

@@ -1,4 +1,4 @@
-"""0-D stagnant-lid mantle with crust, lid profile and lower boundary layer (PHYSICS.md I.2.1).
+"""0-D stagnant-lid mantle with crust, lid profile and lower boundary layer (docs/physics.md §Mantle).
 
 Sources: Grott & Breuer 2008; Morschhauser et al. 2011; Thiriet et al. 2019 (boundary layers,
 Deschamps & Sotin 2001 lower layer); Spohn 1991 (lid growth). Surface gravity throughout (v1).
@@ -15,19 +15,20 @@ MIN_MANTLE_THICKNESS = 10e3  # m: the thinnest convecting mantle the model accep
 
 @njit(cache=True)
 def viscosity(T, eta_ref, E_visc, T_visc_ref):
-    """Arrhenius viscosity eta(T) = eta_ref exp[(E/R_g)(1/T - 1/T_ref)] (PHYSICS.md I.2.1)."""
+    """Arrhenius viscosity eta(T) = eta_ref exp[(E/R_g)(1/T - 1/T_ref)]
+    (docs/physics.md §Viscosity and rheological scale)."""
     return eta_ref * math.exp(E_visc / R_GAS * (1.0 / T - 1.0 / T_visc_ref))
 
 
 @njit(cache=True)
 def rheological_scale(T_m, a_rh, E_visc):
-    """Rheological temperature scale dT_rh = a_rh R_g T_m^2 / E (PHYSICS.md I.2.1)."""
+    """Rheological temperature scale dT_rh = a_rh R_g T_m^2 / E (docs/physics.md §Viscosity and rheological scale)."""
     return a_rh * R_GAS * T_m * T_m / E_visc
 
 
 @njit(cache=True)
 def upper_boundary_flux(T_m, D, eta, p):
-    """Heat flux q_u out of the convecting mantle into the lid base (PHYSICS.md I.2.1).
+    """Heat flux q_u out of the convecting mantle into the lid base (docs/physics.md §Upper boundary layer).
 
     Ra = alpha rho g dT_rh D^3/(kappa eta(T_m)); delta_u = D (Ra_crit/Ra)^(1/3); q_u = k dT_rh/delta_u.
     ``eta`` = viscosity(T_m), computed once by the caller for both boundary layers.
@@ -40,7 +41,7 @@ def upper_boundary_flux(T_m, D, eta, p):
 
 @njit(cache=True)
 def lower_boundary_flux(T_m, T_bot, D, eta, p):
-    """Heat flux q_b into the mantle base from below (PHYSICS.md I.2.1; Deschamps & Sotin 2001).
+    """Heat flux q_b into the mantle base from below (docs/physics.md §Lower boundary layer; Deschamps & Sotin 2001).
 
     T_mb = T_m + alpha g T_m D / c_m is the adiabatic base temperature; Ra_crit,b = 0.28 Ra_i^0.21;
     delta_b = D (Ra_crit,b/Ra_b)^(1/3) with eta at (T_bot + T_mb)/2; q_b = 0 if T_bot <= T_mb.
@@ -59,7 +60,7 @@ def lower_boundary_flux(T_m, T_bot, D, eta, p):
 
 @njit(cache=True)
 def lid_base_flux(T_l, D_l, A_c, A_m, p):
-    """Heat flux q_lb conducted into the lid base (planar steady lid with crust; PHYSICS.md I.2.1).
+    """Heat flux q_lb conducted into the lid base (planar steady lid with crust; docs/physics.md §Stagnant lid).
 
     q_lb = [T_l - T_s - (A_m (D_l-d_c) d_c + A_c d_c^2/2)/k_cr - A_m (D_l-d_c)^2/(2 k_m)]
            / (d_c/k_cr + (D_l-d_c)/k_m)
@@ -73,7 +74,7 @@ def lid_base_flux(T_l, D_l, A_c, A_m, p):
 
 @njit(cache=True)
 def surface_flux(q_lb, D_l, A_c, A_m, p):
-    """Surface heat flux q_s = q_lb + A_m (D_l - d_c) + A_c d_c (PHYSICS.md I.2.1)."""
+    """Surface heat flux q_s = q_lb + A_m (D_l - d_c) + A_c d_c (docs/physics.md §Stagnant lid)."""
     return q_lb + A_m * (D_l - p.crust_thickness) + A_c * p.crust_thickness
 
 
@@ -86,6 +87,7 @@ def katz_solidus(P):
 
 @njit(cache=True)
 def solidus_excess(T_m, D_l, p):
-    """Volcanism proxy T_m - T_sol(P_l) at the lid base (PHYSICS.md I.2.1), solidus shifted by solidus_offset."""
+    """Volcanism proxy T_m - T_sol(P_l) at the lid base
+    (docs/physics.md §Volcanism proxy), solidus shifted by solidus_offset."""
     P_l = p.rho_crust * p.g_surface * p.crust_thickness + p.rho_mantle * p.g_surface * (D_l - p.crust_thickness)
     return T_m - (katz_solidus(P_l) + p.solidus_offset)

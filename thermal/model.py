@@ -1,4 +1,4 @@
-"""The coupled right-hand side: mantle, basal layer and core at one age (PHYSICS.md I.2).
+"""The coupled right-hand side: mantle, basal layer and core at one age (docs/physics.md §Structure and state).
 
 ``evaluate`` is a pure function of (age, y, mode, record, table): it fills the time derivatives of the
 state (per Ga) and the heat flows of the moment. The integrator, the thermal diagnostics and the scipy
@@ -88,7 +88,7 @@ def released_core_energy(age, start_age, y, mode, p):
 
 @njit(cache=True)
 def core_freezing(T_c, X, regime, r_ref, p, tab):
-    """Inner core of the moment (PHYSICS.md I.2.2 regimes).
+    """Inner core of the moment (docs/physics.md §Core regimes).
 
     Returns (r_i, C_fr, frac_L, held, ok): C_fr = -(4 pi r_i^2 rho_c L_H + Q_G/r_i') dr_i/dT_c is the
     heat capacity added by freezing (J/K), frac_L the latent share of the freezing heat, held whether
@@ -127,7 +127,7 @@ def core_freezing(T_c, X, regime, r_ref, p, tab):
 def evaluate(age, start_age, y, mode, p, tab, dydt, fl):
     """Right-hand side dy/dtau (per Ga of model time, tau = start_age - age) and heat flows (W).
 
-    Mantle: PHYSICS.md I.2.1; core: I.2.2; core-only mode: I.2.3; basal layer: I.2.4.
+    docs/physics.md §Mantle, §Core, §Core-only mode, §Basal layer.
     Returns a thermal status code (0 ok, 4 out of physical bounds, 5 root-finding failure).
     """
     R = p.radius
@@ -246,7 +246,7 @@ def evaluate(age, start_age, y, mode, p, tab, dydt, fl):
 
 @njit(cache=True)
 def core_energy(T_c, r_i, r_grav, p):
-    """E_core = C_S T_c - L_H M_ic - Psi_G(r_grav) (PHYSICS.md I.5; r_grav the radius reached while S was
+    """E_core = C_S T_c - L_H M_ic - Psi_G(r_grav) (docs/physics.md §Energy books; r_grav the radius reached while S was
     still being rejected: r_i in regimes 1 and the plateau, the frozen entry radius after)."""
     return (core.secular_capacity(p) * T_c - p.latent_core * p.rho_core * 4.0 / 3.0 * math.pi * r_i ** 3
             - core.gravitational_energy(r_grav, p))

@@ -1,4 +1,4 @@
-"""Thermal outputs (PHYSICS.md I.4), declared once: state columns, diagnostics, per-run summaries.
+"""Thermal outputs (docs/physics.md §What every run reports), declared once: state columns, diagnostics, per-run summaries.
 
 The column order here is the order of the kernel's arrays; ``thermal/layout.py`` derives the integer
 indices that Numba code uses from these declarations by name (and checks the mapping is complete).

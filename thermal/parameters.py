@@ -1,14 +1,15 @@
-"""Thermal-stage parameters of the v1 model (PHYSICS.md I.6), declared once.
+"""Thermal-stage parameters of the v1 model (docs/physics.md §Defaults and calibration), declared once.
 
-Calibration of the default Moon (PHYSICS.md I.6, first issue): the defaults of ``eta_ref``,
+Calibration of the default Moon (docs/physics.md §Defaults and calibration, first issue): the defaults of ``eta_ref``,
 ``f_hpe_basal``, ``sulfur_core`` and ``T_bmo0`` are those of the reference calibration; the figures
 this implementation reaches with them are recorded in ``CALIBRATION`` below (and checked by
 tests/test_thermal_behaviour.py).
 """
 from .declare import BODIES, Param
 
-_P1 = "PHYSICS.md I.6"
-# Earth defaults (the registry's "Earth default" column; PHYSICS.md I.6; docs: README "Earth cores"): the
+_P1 = "docs/physics.md §Defaults and calibration"
+# Earth defaults (the registry's "Earth default" column;
+# docs/physics.md §Defaults and calibration; docs: README "Earth cores"): the
 # Earth's core for cross-code validation, in core_only mode. Structure from PREM; thermal properties and the
 # liquidus from Driscoll & Bercovici 2014 (DB14, PEPI 236:36, doi:10.1016/j.pepi.2014.08.004), the core of
 # VPLanet's ThermInt. The linear liquidus is DB14's Lindemann law T_Fe0 exp(-2(1 - 1/(3 gamma)) r^2/D_Fe^2)
@@ -17,7 +18,7 @@ _P1 = "PHYSICS.md I.6"
 _PREM = "PREM (Dziewonski & Anderson 1981)"
 _DB14 = "Driscoll & Bercovici 2014 (VPLanet ThermInt)"
 # Figures this implementation reaches with the defaults (checked by tests/test_thermal_behaviour.py):
-# every band of PHYSICS.md I.6 is met, so the reference calibration is kept unchanged. Also: inner core
+# every band of docs/physics.md §Defaults and calibration is met, so the reference calibration is kept unchanged. Also: inner core
 # nucleating (off-centre, r* = 4.3 km) at 3.434 Ga, frozen by the top-down turn (regime 2) at 3.08 Ga at
 # 175.7 km; the core cools 111.8 K over the last 3 Gyr (1731.5 K -> 1619.7 K).
 CALIBRATION = {
@@ -130,14 +131,14 @@ THERMAL_PARAMETERS = (
           prior=(1e2, 1e5), scale="log"),
     # --- core-only mode ---
     Param("mode", "", "coupled", "coupled mantle/basal layer/core, or core_only with a prescribed Q_cmb",
-          _P1 + " I.2.3; Earth: core_only (v1 has no Earth mantle)", "thermal", kind="category",
+          "docs/physics.md §Core-only mode; Earth: core_only (v1 has no Earth mantle)", "thermal", kind="category",
           choices=("coupled", "core_only"), earth="core_only"),
-    Param("qcmb_n", "1", 1, "core_only: number of (age, Q_cmb) knots used (1 = constant)", "PHYSICS.md I.2.3",
+    Param("qcmb_n", "1", 1, "core_only: number of (age, Q_cmb) knots used (1 = constant)", "docs/physics.md §Core-only mode",
           "thermal", kind="int", physical=(1, 32), lower_open=False),
-    Param("qcmb_ages", "Ga", (0.0,), "core_only: ages of the prescribed Q_cmb knots", "PHYSICS.md I.2.3",
+    Param("qcmb_ages", "Ga", (0.0,), "core_only: ages of the prescribed Q_cmb knots", "docs/physics.md §Core-only mode",
           "thermal", kind="array", size=32, physical=(0.0, 10.0), lower_open=False),
     Param("qcmb_values", "W", (2e9,), "core_only: prescribed Q_cmb at the knots (positive outward)",
-          "PHYSICS.md I.2.3; Earth: 10 TW, within today's 5-17 TW (Jaupart et al. 2015)", "thermal",
+          "docs/physics.md §Core-only mode; Earth: 10 TW, within today's 5-17 TW (Jaupart et al. 2015)", "thermal",
           kind="array", size=32, physical=(-1e14, 1e14), lower_open=False, earth=(10e12,)),
 )
 
@@ -146,9 +147,9 @@ THERMAL_PARAMETERS = (
 # it selects are what the spec hash covers), so it is neither a model parameter nor a spec setting.
 BODY = Param("body", "", "moon", "which body's defaults and bounds the scenario takes (earth: the Earth "
              "defaults of the core parameters, core_only mode; the rest stays the Moon's)",
-             "thermal/declare.py; PHYSICS.md I.6", "scenario", kind="category", choices=BODIES)
+             "thermal/declare.py; docs/physics.md §Defaults and calibration", "scenario", kind="category", choices=BODIES)
 
-# Spec-level settings (never swept; PHYSICS.md I.1, I.5).
+# Spec-level settings (never swept; docs/physics.md §Three stages, §Numerics and events).
 SPEC_PARAMETERS = (
     Param("start_age", "Ga", 4.5, "model start (age before present)", _P1, "spec", physical=(0.0, 4.6)),
     Param("output_step", "Ga", 0.01, "spacing of the output ages", _P1, "spec", physical=(0.0, 4.6)),

@@ -1,4 +1,4 @@
-"""Radiogenic heating (PHYSICS.md I.2.1; Part II 2.2; Turcotte & Schubert, constants without neutrinos).
+"""Radiogenic heating (docs/physics.md §Radiogenic heating; Turcotte & Schubert, constants without neutrinos).
 
 Heat production per kg of the element (natural isotopic mix) today, growing back in time with each
 isotope's decay constant. Ages in Ga before present; half-lives in years (year = 365.25 d).
@@ -40,14 +40,14 @@ def heat_per_kg_K(age):
 
 @njit(cache=True)
 def silicate_heating(age, U_ppb, Th_ppb, K_ppm):
-    """Heat production h(t) of the bulk silicate Moon, W/kg (PHYSICS.md I.2.1)."""
+    """Heat production h(t) of the bulk silicate Moon, W/kg (docs/physics.md §Radiogenic heating)."""
     return (U_ppb * 1e-9 * heat_per_kg_U(age) + Th_ppb * 1e-9 * heat_per_kg_Th(age)
             + K_ppm * 1e-6 * heat_per_kg_K(age))
 
 
 @njit(cache=True)
 def core_potassium_heating(age, K_core_ppm):
-    """Core radiogenic heating per kg of core, h_K(t) (PHYSICS.md I.2.2, Q_R = M_c h_K)."""
+    """Core radiogenic heating per kg of core, h_K(t) (docs/physics.md §Radiogenic heating, Q_R = M_c h_K)."""
     if K_core_ppm == 0.0:
         return 0.0
     return K_core_ppm * 1e-6 * heat_per_kg_K(age)

@@ -110,13 +110,53 @@ def note_repairs(store, repairs: dict) -> None:
 def sweep(spec, store=None, backend: str = "dask", workers: int | None = None, scheduler: str | None = None,
           overwrite: bool = False, progress: bool = True, task_index: int | None = None,
           n_tasks: int | None = None, cluster=None) -> dict | None:
-    """Run a sweep spec (a path or a ``spec.sweep.SweepSpec``) into a store; returns the final report.
+    """Run a sweep spec into a store, computing only what is not done yet; returns the final report.
 
-    backend: 'serial' (in process), 'dask' (a LocalCluster started for the run, or ``scheduler``, or a
-    ``cluster`` object such as a dask_jobqueue cluster) or 'mpi' (under mpiexec; ranks other than 0
-    return None). A store of the same spec is resumed: it is verified first (damaged units cleared),
-    and only units not done are computed. task_index/n_tasks compute one slice of the units (job
-    arrays: the 'array' backend). A write the file system refuses raises ``StorageError`` (one line).
+    Parameters
+    ----------
+    spec : str, path or SweepSpec
+        A sweep spec TOML file (docs/guides/sweeps.md) or a loaded ``runs.spec.sweep.SweepSpec``.
+    store : str or path, optional
+        The zarr store (default ``./<spec stem>.zarr``). A store of the same spec is resumed: it is
+        verified first (damaged units cleared), and only units not done are computed. A store of another
+        spec is refused unless ``overwrite``; a directory that is not a lunadyn store is never modified.
+    backend : {'dask', 'serial', 'mpi'}
+        'serial': in this process. 'dask': a LocalCluster started for the run (``workers``
+        single-threaded workers, default one per core), or the running scheduler at ``scheduler``, or a
+        ``cluster`` object such as a dask_jobqueue cluster. 'mpi': under mpiexec, every rank computes;
+        ranks other than 0 return None.
+    workers : int, optional
+    scheduler : str, optional
+    cluster : object, optional
+        Where the dask backend runs (see ``backend``).
+    overwrite : bool
+        Replace a store of another spec.
+    progress : bool
+        Show the progress line on stderr.
+    task_index, n_tasks : int, optional
+        Compute only slice ``task_index`` of ``n_tasks`` of the units (job arrays: the 'array' backend).
+
+    Returns
+    -------
+    dict or None
+        ``store``, ``chunks_done``, ``chunks_total``, ``complete``, ``interrupted``,
+        ``models_computed_now``, ``models_ok``, ``models_failed_by_status``, ``seconds``,
+        ``models_per_s`` and the rest of the run's figures (None on MPI ranks other than 0).
+
+    Raises
+    ------
+    UserError, StorageError
+        A bad spec or option, a foreign store, or a write the file system refuses (one line each).
+
+    Examples
+    --------
+    >>> import lunadyn, tempfile, pathlib
+    >>> store = pathlib.Path(tempfile.mkdtemp()) / "tour.zarr"
+    >>> report = lunadyn.sweep(lunadyn.example("tour_sweep.toml"), store, backend="serial", progress=False)
+    >>> report["complete"], report["chunks_total"], report["models_computed_now"]
+    (True, 4, 512)
+    >>> lunadyn.sweep(lunadyn.example("tour_sweep.toml"), store, backend="serial", progress=False)["models_computed_now"]
+    0
     """
     check_sweep_options(backend, workers, task_index, n_tasks)
     if not isinstance(spec, SweepSpec):

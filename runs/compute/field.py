@@ -1,6 +1,6 @@
 """``lunadyn field``: re-run stages 2-3 (thermal diagnostics, dynamo) on a stored thermal history.
 
-Nothing in v1 feeds the field back into the heat budget (PHYSICS.md I.1), so another scaling law,
+Nothing in v1 feeds the field back into the heat budget (docs/physics.md §Three stages), so another scaling law,
 electrical conductivity, orbit model or prefactor needs no re-integration: the stored state (kept in
 its store dtype) goes through ``runs.pipeline.after_kernel`` again, chunk by chunk, into a new store.
 With unchanged settings the new store's fields equal the stored ones bitwise.

@@ -29,7 +29,7 @@ DEFAULT_SETTINGS = {name: p.default for name, p in registry.SPEC.items()}
 
 
 def output_ages(start_age: float, output_step: float) -> np.ndarray:
-    """Output ages start_age - k*output_step, k = 0..N, ending exactly at 0 (PHYSICS.md I.1)."""
+    """Output ages start_age - k*output_step, k = 0..N, ending exactly at 0 (docs/physics.md §Three stages)."""
     n = int(round(start_age / output_step))
     ages = start_age - np.arange(n + 1) * output_step
     ages[-1] = 0.0
@@ -72,7 +72,7 @@ def compute(records: np.ndarray, settings: dict | None = None, timings: dict | N
     t0 = time.perf_counter()
     kernel.integrate(records, ages, float(s["rtol"]), int(s["max_steps"]), state, summ, status, tabs)
     t1 = time.perf_counter()
-    # the state passes through the store's dtype before stages 2-3 (PHYSICS.md I.1)
+    # the state passes through the store's dtype before stages 2-3 (docs/physics.md §Three stages)
     state_dtype = np.dtype(registry.OUTPUTS[registry.STATE_NAMES[0]].dtype)
     if state_dtype != np.float64:
         state = state.astype(state_dtype).astype(np.float64)

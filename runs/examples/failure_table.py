@@ -3,7 +3,7 @@
     python runs/examples/failure_table.py STORE [--before OLD_STORE] [--markdown]
 
 Rows, each a count and a rate over the computed models:
-- every thermal code (PHYSICS.md I.5; runs/status.py): ok, step-size underflow, max_steps, non-finite,
+- every thermal code (docs/physics.md §Status; runs/status.py): ok, step-size underflow, max_steps, non-finite,
   out of bounds, root finding, energy books not closed;
 - among status-0 models: a core or basal-layer book off by more than 1% / 10% of its scale, or by more
   than the books' verdict tolerance (thermal.kernel.book_tolerance(rtol); a model past it fails with its

@@ -339,10 +339,31 @@ def _draw_fields(problem: FitProblem, theta_draws) -> dict:
 def fit(scenario, free, method: str = "optimize", walkers: int = 16, steps: int = 400, seed: int = 0,
         out=None, data=None, select=None, settings=None, *, init: str = "optimum", popsize: int = 15,
         maxiter: int = 60, write: bool = True) -> dict:
-    """Fit ``free`` parameters of a scenario to the record (module docstring); returns a JSON-ready summary.
+    """Fit ``free`` parameters of a scenario to the measured record; returns a JSON-ready summary.
 
-    scenario: a scenario path or a runs.config.Scenario. data/select: the record file and
-    selection (runs.observations). settings: LikelihoodSettings or a dict of its fields.
+    Parameters
+    ----------
+    scenario : str, path or Scenario
+        A scenario TOML file or a loaded ``runs.spec.config.Scenario``: the fixed parameters and settings.
+    free : list of str
+        The parameters to fit: registry parameters with a prior range; the prior is uniform (or
+        log-uniform, by the registry's scale) over it.
+    method : {'optimize', 'mcmc'}
+        'optimize': scipy's differential evolution within the prior ranges (``popsize``, ``maxiter``,
+        ``seed``). 'mcmc': emcee's ensemble sampler (``walkers``, ``steps``), started around a short
+        optimisation (``init='optimum'``) or at prior draws (``init='prior'``).
+    out : str or path, optional
+        The fit store (default ``./<scenario stem>.fit.zarr``); ``write=False`` writes nothing.
+    data, select : optional
+        The record file (default the shipped record) and the selection (``KEY=VALUE`` strings or "all").
+    settings : LikelihoodSettings or dict, optional
+        The likelihood settings (docs/record.md).
+
+    Returns
+    -------
+    dict
+        The method, the free parameters with their optimum (and for MCMC the median and 95 % interval),
+        the best log-likelihood and the posterior weight of each dynamo source at 2.8 Ga.
     """
     if method not in ("optimize", "mcmc"):
         raise UserError(f"--method {method}: expected optimize or mcmc")

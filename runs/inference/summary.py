@@ -80,7 +80,8 @@ def dynamo_epochs(one) -> dict:
 def chang_e_fields(one) -> list[dict]:
     """The model field at the Chang'e-5 and Chang'e-6 sites and ages against the measured ranges.
 
-    Model fields are equatorial surface fields (PHYSICS.md I.3) times the site factor sqrt(1 + 3 sin^2 lat);
+    Model fields are equatorial surface fields
+    (docs/physics.md §Surface and site field) times the site factor sqrt(1 + 3 sin^2 lat);
     each source's field is interpolated linearly in age.
     """
     ages = np.asarray(one["age"].values, dtype=float)

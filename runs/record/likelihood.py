@@ -2,7 +2,8 @@
 
 For one model and one record, with λ the site latitude and σ = σ_lnB of the record's method class:
 
-1. Site field. For a centred axial dipole B(λ) = B_eq·√(1 + 3 sin²λ) (PHYSICS.md I.3); B_eq is the
+1. Site field. For a centred axial dipole B(λ) = B_eq·√(1 + 3 sin²λ)
+(docs/physics.md §Surface and site field); B_eq is the
    model's combined ``B_surface``. Records without ``site_lat_deg`` use the factor averaged uniformly
    over λ in ``unknown_lat_band_deg`` = [0°, 30°] (all Apollo sites), 1.117889. With
    ``paleolat_sigma_deg`` > 0 every factor is averaged over a Gaussian paleolatitude λ ~ N(λ_site, σ_λ)
@@ -127,7 +128,8 @@ class LikelihoodSettings:
 
 
 def site_factor(lat_deg, paleolat_sigma_deg: float = 0.0):
-    """Axial-dipole factor B(λ)/B_eq = √(1 + 3 sin²λ) (PHYSICS.md I.3), optionally averaged over a
+    """Axial-dipole factor B(λ)/B_eq = √(1 + 3 sin²λ)
+    (docs/physics.md §Surface and site field), optionally averaged over a
     Gaussian paleolatitude λ ~ N(lat, σ) (24-node Gauss–Hermite, probabilists' weights)."""
     lat = np.asarray(lat_deg, dtype=float)
     if paleolat_sigma_deg <= 0.0:

@@ -106,7 +106,8 @@ def loglike_for_outputs(ages, outputs: dict, obs: Observations, settings=None, s
 
 def chang_e_boxes(data=None) -> list[dict]:
     """The CE-5 and CE-6 records, oldest last: age, age error, site range (µT), the equatorial-equivalent
-    range (the site range over the axial-dipole factor √(1 + 3 sin²λ), PHYSICS.md I.3) and the latitude."""
+    range (the site range over the axial-dipole factor √(1 + 3 sin²λ),
+    docs/physics.md §Surface and site field) and the latitude."""
     records, _, _, _ = read_records(data)
     boxes = []
     for r in records:

@@ -1,6 +1,7 @@
 """The cross-parameter rules: relations between parameters that single bounds cannot express.
 
-Each rule is declared once here (PHYSICS.md I.1, I.2) and used alike by scenario validation
+Each rule is declared once here
+(docs/physics.md §Three stages, §Structure and state) and used alike by scenario validation
 (``config.check_consistency``, one model), sweep sample checks (every sample of a sweep, vectorised)
 and fits (``inference.fit``: a proposal breaking a rule is outside the prior). A rule is a vectorised
 predicate over parameter columns (``broken``) with a short name and a one-line explanation for one

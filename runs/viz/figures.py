@@ -2,7 +2,7 @@
 
 ``plot_comparison`` draws, on a log axis in µT against age (start_age on the left, today on the
 right), the median and the 68 % and 95 % bands of the field histories of a set of models — the
-combined field (the largest source, PHYSICS.md I.3) in the top panel, each source (core, BMO,
+combined field (the largest source, docs/physics.md §Combined field) in the top panel, each source (core, BMO,
 precession) below — over every selected record drawn as its kind demands: error bars for a value,
 a box for a range, an arrow down from an upper limit and up from a lower limit, a cross with an
 arrow for a null (at ``null_threshold_ut``). CE-6 and CE-5 are highlighted and labelled.

@@ -40,7 +40,7 @@ def _plot_lines(ax, age, one, names, scale=1.0, labels=None):
 def add_field_panel(ax, age, one) -> bool:
     """Surface field of each source (uT, log axis) with the CE-5/CE-6 boxes; False if no field data.
 
-    Model fields are equatorial (PHYSICS.md I.3); the boxes are the sites' ranges divided by the
+    Model fields are equatorial (docs/physics.md §Surface and site field); the boxes are the sites' ranges divided by the
     axial-dipole site factor, i.e. equatorial-equivalent, so both are compared on the same footing.
     """
     if not any(name in one for name, _ in FIELD_SOURCES):
