@@ -37,7 +37,7 @@ N_F = 15
 def record_constants(p, tab):
     """Fill the record-constant slots of ``tab``: V_crust = (4/3) pi (R^3 - (R - d_c)^3), V_mantle =
     (4/3) pi ((R - d_c)^3 - (r_c + H0)^3), V_layer = (4/3) pi ((r_c + H0)^3 - r_c^3), the silicate mass,
-    M_c and C_S (PHYSICS.md I.2.1, I.2.2). Computed once per record instead of at every evaluation: the
+    M_c and C_S (docs/physics.md §Mantle, I.2.2). Computed once per record instead of at every evaluation: the
     same expressions, so the same numbers."""
     R = p.radius
     rc = p.r_core
