@@ -438,6 +438,10 @@ def summary(states, settings: SMCSettings) -> dict:
         kish = kish_ess(np.log(W))
     return {
         "ln_z": float(ln_z), "ln_z_err": float(err), "islands_ln_z": lz.tolist(),
+        # the largest island's share of Z = mean of the islands' Z: near 1 when one island found mass the
+        # others missed; ln Z then rests on one island, and its error (which tends to 1 in that limit) is
+        # not an error bar (runs.inference.infer calls such an evidence unresolved)
+        "largest_island_share": float(a.max() / max(a.sum(), 1e-300)) if a.sum() > 0 else float("nan"),
         "stage_ends": stage_ends,
         "weights": W,
         "u": np.concatenate([s.u for s in states]), "ll": np.concatenate([s.ll for s in states]),

@@ -42,8 +42,10 @@ import os
 import pickle
 import shutil
 import sys
+import threading
 import time
 import warnings
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from functools import partial
 from pathlib import Path
 
@@ -57,9 +59,9 @@ from ..io.store import consolidate, is_store, provenance
 from ..record.likelihood import interp_ages, log_likelihood, make_plan, site_factor, source_at_ages
 from ..record.scoring import chang_e_boxes, observation_attrs
 from ..registry import PARAMS, make_records
-from ..spec.config import check_consistency
 from ..spec.hashing import canonical_json, spec_differences
 from ..spec.inference import InferenceSpec, load_spec
+from ..spec.rules import satisfied
 from ..status import THERMAL_CODE_MASK
 from . import evidence as ev
 from .compare import weighted_quantiles
@@ -73,6 +75,10 @@ FIELD_DRAWS = 200
 FIELD_VARIABLES = ("B_surface", "B_core", "B_bmo", "B_precession")
 LOW_ESS = 100.0
 HIGH_ERR = 0.5
+# an evidence is resolved when no island carries half of it: with R islands of one run agreeing to their
+# single-run errors the largest share is ~1.5/R-3/R; a share near 1 means the islands disagree (one of
+# them found posterior mass the others missed) and ln Z, with its error, rests on a single population
+MAX_ISLAND_SHARE = 0.5
 
 
 # --------------------------------------------------------------------------------------------------
@@ -98,12 +104,10 @@ class InferenceProblem:
         self.groups = {k: v for k, v in self.groups.items() if v}
         boxes = {b["id"]: b for b in chang_e_boxes()}
         self.sites = [(label, boxes[rid]["age"], boxes[rid]["lat"]) for rid, label in SITES if rid in boxes]
-        self._plan = None
-
-    def __getstate__(self):
-        d = dict(self.__dict__)
-        d["_plan"] = None
-        return d
+        # the likelihood's quadrature plan for the output grid, made once here (it travels with the
+        # problem, so a worker that unpickles a fresh copy per task does not rebuild it: ~50 ms a task)
+        self._plan = make_plan(output_ages(self.settings["start_age"], self.settings["output_step"]), self.obs,
+                               self.lsettings)
 
     @property
     def ndim(self) -> int:
@@ -118,15 +122,9 @@ class InferenceProblem:
         return np.stack([p.physical(U[:, j]) for j, p in enumerate(self.priors)], axis=1)
 
     def consistent(self, h: str, X) -> np.ndarray:
-        ok = np.ones(X.shape[0], dtype=bool)
-        values = dict(self.values[h])
-        for i, row in enumerate(X):
-            values.update({p.name: float(v) for p, v in zip(self.priors, row)})
-            try:
-                check_consistency(values, self.settings, "inference")
-            except UserError:
-                ok[i] = False
-        return ok
+        """True for each model (free values X) that keeps the cross-parameter rules (spec.rules, vectorised;
+        the hypothesis' fixed values, the body and the output grid were checked with the spec)."""
+        return satisfied(self.values[h], {p.name: X[:, j] for j, p in enumerate(self.priors)}, X.shape[0])
 
     def compute(self, h: str, X):
         """runs.compute.pipeline.compute of the models with physical free values X (m, k)."""
@@ -147,8 +145,6 @@ class InferenceProblem:
             return ll, blobs
         res = self.compute(h, X[ok])
         ages, out = res["age"], res["outputs"]
-        if self._plan is None:
-            self._plan = make_plan(ages, self.obs, self.lsettings)
         _, per = log_likelihood(ages, out["B_surface"], self.obs, plan=self._plan)
         failed = (res["status"] & THERMAL_CODE_MASK) != 0
         g = np.stack([per[:, idx].sum(axis=1) for idx in self.groups.values()], axis=1)
@@ -230,6 +226,12 @@ class Runner:
         return self.backend.map_items(fn, list(items))
 
     @property
+    def concurrent(self) -> bool:
+        """Whether several threads may map at once (a dask client is thread-safe; the MPI root hands
+        batches to its ranks one at a time, and serial computes in the calling thread)."""
+        return self.backend.name == "dask"
+
+    @property
     def n_workers(self) -> int:
         """Worker processes the backend computes on (1 in process)."""
         if self.backend.name == "dask":
@@ -239,11 +241,15 @@ class Runner:
         return 1
 
 
+class Stopped(RuntimeError):
+    """Raised in a hypothesis' thread when the inference stops (its last finished generation is kept)."""
+
+
 class BatchLikelihood:
     """loglike(U) for runs.inference.evidence: U split into chunks, mapped over the runner, reassembled in order."""
 
-    def __init__(self, runner: Runner, fn, chunk_size: int):
-        self.runner, self.fn, self.chunk_size = runner, fn, int(chunk_size)
+    def __init__(self, runner: Runner, fn, chunk_size: int, stop: threading.Event | None = None):
+        self.runner, self.fn, self.chunk_size, self.stop = runner, fn, int(chunk_size), stop
         self._workers = None
         self.n_models = 0
         self.seconds = 0.0
@@ -260,6 +266,8 @@ class BatchLikelihood:
 
     def __call__(self, U):
         U = np.asarray(U, dtype=float)
+        if self.stop is not None and self.stop.is_set():
+            raise Stopped("another hypothesis of this inference failed or was interrupted")
         t0 = time.perf_counter()
         parts = self.runner.map(self.fn, self.chunks(U))
         self.seconds += time.perf_counter() - t0
@@ -498,6 +506,13 @@ def write_store(path: Path, spec, problem: InferenceProblem, results: dict, runn
     }
     for name, (key, long) in scalar.items():
         _array(g, name, np.array([float(results[h][key]) for h in hyps]), ("hypothesis",), {"long_name": long})
+    isl = np.array([results[h]["islands_ln_z"] for h in hyps], dtype=float)
+    _array(g, "islands_ln_z", isl, ("hypothesis", "island"),
+           {"long_name": "ln Z of each island (independent population) of the run; ln_z is the log of their mean Z"})
+    _array(g, "largest_island_share", np.array([float(results[h]["largest_island_share"]) for h in hyps]),
+           ("hypothesis",), {"long_name": "the largest island's share of Z (resolved below "
+                                           f"{MAX_ISLAND_SHARE:g}: no island carries half of the evidence)",
+                             "units": "1"})
     _array(g, "converged", np.array([int(results[h]["converged"]) for h in hyps], dtype=np.int8), ("hypothesis",),
            {"long_name": "1 if every stage reached beta = 1 within max_generations"})
     _array(g, "wall_time_s", np.array([float(wall.get(h, math.nan)) for h in hyps]), ("hypothesis",),
@@ -610,14 +625,36 @@ def _run(spec, path: Path, runner: Runner, progress: bool) -> dict:
     t_start = time.perf_counter()
     show = _progress_printer(progress)
     results, wall = {}, {}
-    for k, h in enumerate(problem.hypotheses):
+    stop = threading.Event()
+
+    def one(k, h):
         t0 = time.perf_counter()
-        lik = BatchLikelihood(runner, partial(_loglike_task, problem, h), spec.chunk_size)
+        lik = BatchLikelihood(runner, partial(_loglike_task, problem, h), spec.chunk_size, stop)
         show.start(h, lik)
-        results[h] = run_hypothesis(problem.group_names, problem.ndim, lik, settings, (spec.seed, k),
-                                    state_dir, label=h, progress=show)
+        res = run_hypothesis(problem.group_names, problem.ndim, lik, settings, (spec.seed, k),
+                             state_dir, label=h, progress=show)
         wall[h] = time.perf_counter() - t0
-        show.done(h, results[h])
+        show.done(h, res)
+        return res
+
+    if runner.concurrent and len(problem.hypotheses) > 1:
+        # On dask the hypotheses are sampled side by side, one thread each: while one hypothesis' driver
+        # reweights, resamples or waits for the slowest chunk of its batch, the others' chunks keep the
+        # workers busy. Each hypothesis has its own random streams and batches, so its result does not
+        # depend on the interleaving (the same as sampled alone, bitwise: tests/test_infer.py).
+        with ThreadPoolExecutor(len(problem.hypotheses), thread_name_prefix="lunadyn-infer") as pool:
+            futures = {h: pool.submit(one, k, h) for k, h in enumerate(problem.hypotheses)}
+            try:
+                done, _ = wait(list(futures.values()), return_when=FIRST_EXCEPTION)
+                for f in done:
+                    f.result()   # the first failure, if any, stops the others at their next batch
+            except BaseException:
+                stop.set()
+                raise
+            results = {h: f.result() for h, f in futures.items()}
+    else:
+        for k, h in enumerate(problem.hypotheses):
+            results[h] = one(k, h)
     write_store(path, spec, problem, results, runner, wall)
     shutil.rmtree(state_dir, ignore_errors=True)
     out = summarize(path)
@@ -629,11 +666,11 @@ class _progress_printer:
     def __init__(self, on):
         self.on = on
         self.t0 = {}
-        self.lik = None
+        self.lik = {}
 
     def start(self, h, lik):
         self.t0[h] = time.perf_counter()
-        self.lik = lik
+        self.lik[h] = lik
 
     def __call__(self, h, path, islands):
         if not self.on:
@@ -642,7 +679,7 @@ class _progress_printer:
         last = state.history[-1] if state.history else {}
         acc = next((x["acceptance"] for x in reversed(state.history) if "acceptance" in x), float("nan"))
         el = time.perf_counter() - self.t0[h]
-        rate = self.lik.n_models / el if el > 0 else 0.0
+        rate = self.lik[h].n_models / el if el > 0 else 0.0
         print(f"  {h} [{path}] gen {state.generation:3d} stage {state.stage} beta {state.beta:.3g} "
               f"ESS {last.get('ess', 0):.0f} acceptance {acc:.2f} "
               f"evals {sum(s.n_evaluations for s in islands)} ({rate:.0f} models/s), {len(islands)} islands", file=sys.stderr, flush=True)
@@ -676,6 +713,8 @@ def summarize(path) -> dict:
             "hypothesis": h,
             "ln_z": _num(lz[k]), "ln_z_err": _num(g["ln_z_err"][k]),
             "ln_b_vs_best": _num(lz[k] - lz[best]),
+            "islands_ln_z": [_num(v) for v in g["islands_ln_z"][k]] if "islands_ln_z" in g else None,
+            "largest_island_share": _num(g["largest_island_share"][k]) if "largest_island_share" in g else None,
             "ess": _num(g["ess"][k]), "ess_kish": _num(g["ess_kish"][k]),
             "n_evaluations": int(g["n_evaluations"][k]), "n_generations": int(g["n_generations"][k]),
             "converged": bool(g["converged"][k]),
@@ -701,12 +740,25 @@ def summarize(path) -> dict:
             "bayes_factors": pairs, "warnings": warnings_for(rows)}
 
 
+def _unresolved(r) -> bool:
+    """True when one island carries at least MAX_ISLAND_SHARE of the evidence (of two or more islands)."""
+    share, isl = r.get("largest_island_share"), r.get("islands_ln_z") or []
+    return r["ln_z"] is not None and share is not None and len(isl) > 1 and share >= MAX_ISLAND_SHARE
+
+
 def warnings_for(rows) -> list[str]:
     out = []
     for r in rows:
         if r["ess"] is not None and r["ess"] < LOW_ESS:
             out.append(f"{r['hypothesis']}: small ESS ({r['ess']:.0f} < {LOW_ESS:g}): raise particles or chain_length")
-        if r["ln_z_err"] is not None and r["ln_z_err"] > HIGH_ERR:
+        share = r.get("largest_island_share")
+        if _unresolved(r):
+            finite = [v for v in r["islands_ln_z"] if v is not None]
+            span = f"{min(finite):.1f} to {max(finite):.1f}" if finite else "none finite"
+            out.append(f"{r['hypothesis']}: ln Z unresolved: one of {len(r['islands_ln_z'])} islands carries "
+                       f"{100 * share:.0f}% of the evidence (islands' ln Z {span}); its ± is not an "
+                       "error bar: raise particles (more chains per island) until the islands agree")
+        elif r["ln_z_err"] is not None and r["ln_z_err"] > HIGH_ERR:
             out.append(f"{r['hypothesis']}: ln Z error {r['ln_z_err']:.2f} > {HIGH_ERR:g}: raise particles")
         if not r["converged"]:
             out.append(f"{r['hypothesis']}: stopped at max_generations before reaching the posterior")
@@ -732,8 +784,10 @@ def format_table(summary: dict) -> str:
     for r in sorted(summary["hypotheses"], key=lambda r: -(r["ln_z"] if r["ln_z"] is not None else -math.inf)):
         lb = "-" if r["ln_b_vs_best"] is None else f"{r['ln_b_vs_best']:.2f}"
         ess = "-" if r["ess"] is None else f"{r['ess']:.0f}"
+        unresolved = _unresolved(r)
         lines.append(f"  {r['hypothesis']:12s} {_pm(r['ln_z'], r['ln_z_err'])} {lb:>13s} {ess:>7s} "
-                     f"{r['n_evaluations']:>12,d} {_pm(r['ln_p_ce6_given_rest'], r['ln_p_ce6_given_rest_err'], 9)}")
+                     f"{r['n_evaluations']:>12,d} {_pm(r['ln_p_ce6_given_rest'], r['ln_p_ce6_given_rest_err'], 9)}"
+                     + ("  unresolved" if unresolved else ""))
     lines.append(f"  best: {summary['best']}; ln B of every pair in the store (ln_bayes_factor)")
     for w in summary["warnings"]:
         lines.append(f"  warning: {w}")
