@@ -131,12 +131,48 @@ def params() -> list[dict]:
 
 def infer(spec, store=None, backend: str = "dask", workers: int | None = None, scheduler: str | None = None,
           overwrite: bool = False, progress: bool = True) -> dict | None:
-    """Run an inference spec (a path or ``spec.inference.InferenceSpec``) into an inference store: posterior
-    samples and ln Z ± err per dynamo hypothesis, Bayes factors, predictive checks (runs/inference/infer.py).
-    A store of the same spec resumes from its last finished generation. Returns the answer.
+    """Run an inference spec into an inference store and return the answer (``lunadyn infer``).
 
-    >>> answer = infer(example("demo_infer.toml"), "demo_infer.zarr", backend="serial")  # doctest: +SKIP
-    >>> [(h["hypothesis"], h["ln_z"]) for h in answer["hypotheses"]]                    # doctest: +SKIP
+    For each hypothesis of the spec (a named set of fixed parameters, above all ``sources``) the
+    waste-free tempering SMC of ``runs/inference/evidence.py`` samples the posterior of the free
+    parameters and estimates the evidence ln Z ± err; the store also holds the Bayes factors, the
+    predictive checks ln p(CE-6 | rest) and ln p(CE-5 | rest) and the field histories of posterior draws
+    (``runs/inference/infer.py``). A store of the same spec resumes from its last finished generation
+    (a complete one is read, not recomputed); a store of another spec is refused unless ``overwrite``.
+
+    Parameters
+    ----------
+    spec : str, path or InferenceSpec
+        An inference spec TOML file (e.g. ``example("demo_infer.toml")``) or a loaded
+        ``runs.spec.inference.InferenceSpec``.
+    store : str or path, optional
+        The inference store (default ``./<spec stem>.zarr``).
+    backend : {"dask", "serial", "mpi"}
+        Where each batch of models is computed: a local dask cluster of ``workers`` (or the running
+        scheduler at ``scheduler``), this process, or the ranks of ``mpiexec``.
+    workers : int, optional
+        dask workers (default: one per core).
+    scheduler : str, optional
+        The address of a running dask scheduler, e.g. ``"tcp://host:8786"``.
+    overwrite : bool
+        Replace an existing store of another spec.
+    progress : bool
+        Print a progress line per generation on stderr.
+
+    Returns
+    -------
+    dict or None
+        The answer: ``hypotheses`` (one dict per hypothesis: ``ln_z``, ``ln_z_err``, ``ln_b_vs_best``,
+        ``ess``, ``n_evaluations``, ``ln_p_ce6_given_rest``, ``predictive_B_site_uT``, ``source_weight``,
+        ``posterior`` quantiles, ...), ``best``, ``bayes_factors`` and ``warnings`` (a small ESS, a large
+        evidence error); ``runs.inference.infer.format_table(answer)`` is the table the command prints.
+        None on the MPI ranks other than 0.
+
+    Examples
+    --------
+    >>> import lunadyn
+    >>> answer = lunadyn.infer(lunadyn.example("demo_infer.toml"), "demo_infer.zarr", backend="serial")  # doctest: +SKIP
+    >>> answer["best"], [(h["hypothesis"], h["ln_z"], h["ln_z_err"]) for h in answer["hypotheses"]]     # doctest: +SKIP
     """
     from .inference.infer import infer as _infer
     return _infer(spec, store, backend=backend, workers=workers, scheduler=scheduler, overwrite=overwrite,

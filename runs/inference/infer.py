@@ -795,11 +795,33 @@ def format_table(summary: dict) -> str:
 
 
 def to_arviz(store, hypothesis: str | None = None):
-    """The posterior of an inference store as ArviZ data: ``arviz.from_dict`` (groups posterior and
-    sample_stats; the weighted population resampled to equal weights, systematic and seeded, as many
-    draws as its Kish ESS; one chain) -> an ``InferenceData`` for one ``hypothesis``; with
-    ``hypothesis=None`` an ``xarray.DataTree`` with one child per hypothesis (each the InferenceData's
-    ``to_datatree()``), ln Z ± err in each child's attributes."""
+    """The posterior of an inference store as ArviZ data.
+
+    Each hypothesis's weighted final population is resampled to equal weights (systematic and seeded,
+    as many draws as its Kish ESS, one chain) and passed to ``arviz.from_dict`` (groups ``posterior``,
+    one variable per free parameter, and ``sample_stats``, ``lp`` = ln L).
+
+    Parameters
+    ----------
+    store : str or path
+        An inference store (``lunadyn infer``, ``lunadyn.infer``).
+    hypothesis : str, optional
+        One hypothesis of the store; None for all of them.
+
+    Returns
+    -------
+    arviz.InferenceData or xarray.DataTree
+        The ``InferenceData`` of ``hypothesis``, ln Z ± err in its attributes; with ``hypothesis=None``
+        an ``xarray.DataTree`` with one child per hypothesis (each the InferenceData's
+        ``to_datatree()``), ln Z ± err in each child's attributes.
+
+    Examples
+    --------
+    >>> import lunadyn
+    >>> tree = lunadyn.to_arviz("demo_infer.zarr")            # doctest: +SKIP
+    >>> idata = lunadyn.to_arviz("demo_infer.zarr", "bmo")    # doctest: +SKIP
+    >>> idata.posterior["sigma_bmo"].median()                 # doctest: +SKIP
+    """
     import arviz
     import xarray as xr
     import zarr
