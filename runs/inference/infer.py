@@ -14,7 +14,8 @@ chunks of ``chunk_size`` parameter vectors and mapped over a backend — serial,
 scheduler address) or MPI (``mpiexec -n N lunadyn infer ... --backend mpi``) — whose workers compute
 each chunk with ``runs.compute.pipeline.compute`` and return only ln L per group and four numbers per model
 (the predicted fields at the CE-5 and CE-6 sites and the source that makes them): parameter vectors in,
-likelihoods out, no model array through the scheduler.
+likelihoods out, no model array through the scheduler. On dask the hypotheses are sampled side by side
+(one driver thread each; their batches interleave on the workers, their results are the serial ones).
 
 After every generation the sampler's state is checkpointed (``STORE/_state``); an interrupted run
 resumes from the last finished generation with the same random state, so it ends with the same result,
@@ -25,7 +26,8 @@ The inference store (zarr v3, ``xarray.open_zarr`` reads it; ``to_arviz`` gives 
 dimensions hypothesis, hypothesis_ref, parameter, draw, quantile, site, source, field_draw, age;
 ``samples (hypothesis, draw, parameter)`` and ``weight``/``loglike (hypothesis, draw)`` (the final
 weighted population), ``ln_z``, ``ln_z_err``, ``n_evaluations``, ``ess`` (chain-aware), ``ess_kish``,
-``n_generations``, ``converged``, ``wall_time_s``, ``ln_z_without_ce6``/``_ce5`` (+ ``_err``),
+``n_generations``, ``converged``, ``wall_time_s``, ``largest_island_share`` (an evidence is unresolved
+when one island carries half of it or more: ``MAX_ISLAND_SHARE``), ``islands_ln_z (hypothesis, island)``, ``ln_z_without_ce6``/``_ce5`` (+ ``_err``),
 ``ln_p_ce6_given_rest``/``ln_p_ce5_given_rest`` (+ ``_err``) ``(hypothesis,)``; ``ln_bayes_factor`` and
 its error ``(hypothesis, hypothesis_ref)`` (ln Z_h − ln Z_ref); ``posterior_quantiles (hypothesis,
 parameter, quantile)``; the posterior predictive field at the CE-5/CE-6 sites and ages
