@@ -26,27 +26,11 @@ from ..inference.fit import check_free, fit, format_fit
 import zarr
 from ..viz.figures import plot_comparison, plot_corner, plot_inference
 from ..inference.infer import is_inference_store
+from .argtypes import integer, positive_int
 
 SELECT_HELP = ("record selection KEY=VALUE (KEY: mission, side, method_class, confidence, id; repeatable: "
                "values of one key OR-ed, keys AND-ed; 'all' drops the default confidence=high,medium "
                "method_class=whole_rock,whole_rock_arm)")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
 
 
 def _data_args(p):
@@ -140,7 +124,7 @@ def add_commands(subparsers) -> None:
     p = subparsers.add_parser("compare", help="score a store's models against the record (writes loglike)")
     p.add_argument("store", metavar="STORE", help="a lunadyn run or sweep store")
     _data_args(p)
-    p.add_argument("--best", type=_positive_int, default=5, metavar="K", help="best models to report (default 5)")
+    p.add_argument("--best", type=positive_int, default=5, metavar="K", help="best models to report (default 5)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_compare)
 
@@ -149,9 +133,9 @@ def add_commands(subparsers) -> None:
     p.add_argument("--free", nargs="+", required=True, metavar="NAME", help="parameters to fit (need a prior range)")
     p.add_argument("--method", choices=("optimize", "mcmc"), default="optimize",
                    help="differential evolution (default) or emcee MCMC")
-    p.add_argument("--walkers", type=_positive_int, default=16, metavar="N", help="MCMC walkers (default 16)")
-    p.add_argument("--steps", type=_positive_int, default=400, metavar="N", help="MCMC steps (default 400)")
-    p.add_argument("--seed", type=_int, default=0, metavar="S", help="random seed (default 0)")
+    p.add_argument("--walkers", type=positive_int, default=16, metavar="N", help="MCMC walkers (default 16)")
+    p.add_argument("--steps", type=positive_int, default=400, metavar="N", help="MCMC steps (default 400)")
+    p.add_argument("--seed", type=integer, default=0, metavar="S", help="random seed (default 0)")
     p.add_argument("-o", "--output", metavar="OUT", help="fit store (default ./<scenario stem>.fit.zarr)")
     _data_args(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -159,7 +143,7 @@ def add_commands(subparsers) -> None:
 
     p = subparsers.add_parser("plot", help="field histories of a store's models against the record")
     p.add_argument("store", metavar="STORE", help="a lunadyn run, sweep, fit or inference store")
-    p.add_argument("--best", type=_positive_int, metavar="K",
+    p.add_argument("--best", type=positive_int, metavar="K",
                    help="the best K models (default: posterior-weighted models, or all draws of a fit)")
     p.add_argument("-o", "--output", metavar="FIG.png", help="figure (default ./<store stem>.png)")
     _data_args(p)

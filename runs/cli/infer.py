@@ -14,16 +14,7 @@ import json
 from ..inference.infer import format_table, infer
 from ..io.paths import default_output
 from ..spec.inference import load_spec
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
+from .argtypes import positive_int
 
 
 def cmd_infer(args) -> int:
@@ -50,7 +41,7 @@ def add_commands(subparsers) -> None:
     p.add_argument("-o", "--output", metavar="STORE", help="inference store (default ./<spec stem>.zarr)")
     p.add_argument("--backend", choices=("serial", "dask", "mpi"), default="dask",
                    help="where the models of each batch are computed (default dask: a local cluster)")
-    p.add_argument("--workers", type=_positive_int, metavar="N", help="dask workers (default: one per core)")
+    p.add_argument("--workers", type=positive_int, metavar="N", help="dask workers (default: one per core)")
     p.add_argument("--scheduler", metavar="ADDR", help="a running dask scheduler (e.g. tcp://host:8786)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing store of another spec")
     p.add_argument("--json", action="store_true", help="print the answer as JSON (no progress lines)")

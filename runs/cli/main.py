@@ -34,32 +34,11 @@ from ... import __version__
 from .submit import add_commands as add_cluster_commands
 from .compare import add_commands as add_compare_commands
 from .infer import add_commands as add_infer_commands
+from .argtypes import nonnegative_int, positive_int
 import os
 
 PARAMS_LAW_CHOICES = next(p.choices for p in DYNAMO_PARAMETERS if p.name == "law")
 EXIT_DAMAGED = 1           # lunadyn info: the store is damaged (the report says where)
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
-
-
-def nonnegative_int(text: str) -> int:
-    """argparse type: an integer >= 0."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return v
 
 
 class _Parser(argparse.ArgumentParser):
