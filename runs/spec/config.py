@@ -227,6 +227,20 @@ def validate_table(table: dict, where: str, body: str = "moon") -> tuple[dict, d
 # consistency of the whole set
 
 
+def closest(name, names) -> str:
+    """": did you mean 'x'?" for the closest of ``names`` to a mistyped ``name`` (empty if none is close)."""
+    close = difflib.get_close_matches(name, list(names), n=1)
+    return f": did you mean '{close[0]}'?" if close else ""
+
+
+def check_sections(table: dict, sections, where: str, kind: str) -> None:
+    """Every top-level key of a spec file is one of its ``sections`` (a spec of ``kind``, e.g. "a sweep spec")."""
+    for key in table:
+        if key not in sections:
+            raise UserError(f"unknown key '{key}' in {where}{closest(key, sections)} "
+                            f"({kind} has {', '.join(sections)})")
+
+
 def check_consistency(values: dict, settings: dict, where: str, body: str = "moon") -> None:
     """The cross-parameter rules (``spec.rules``) and the output grid, for one model's values."""
     if body == "earth" and values["mode"] != "core_only":

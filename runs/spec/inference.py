@@ -25,7 +25,6 @@ hypotheses, observations, sampler, settings, seed), never where or how it runs.
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +33,8 @@ import numpy as np
 from ..errors import UserError
 from ..record.scoring import parse_observations_section
 from ..registry import ALL_PARAMS, PARAMS, SPEC
-from .config import check_consistency, defaults, load_scenario, parse_toml, read_text, validate_table, validate_value
+from .config import (check_consistency, check_sections, closest, defaults, load_scenario, parse_toml, read_text,
+                     validate_table, validate_value)
 from .hashing import spec_hash
 
 SECTIONS = ("title", "description", "base", "seed", "parameters", "free", "hypotheses", "observations",
@@ -46,11 +46,6 @@ DEFAULT_HYPOTHESES = {"core": {"sources": ["core"]}, "bmo": {"sources": ["bmo"]}
                       "any": {"sources": ["core", "bmo", "precession"]}}
 DEFAULT_OUTPUT_STEP = 0.05   # Ga, as runs.fit: resolves every record once its age is averaged
 DEFAULT_CHUNK = 125          # models per chunk (one task); a batch of M = 1000 is 8 tasks
-
-
-def _closest(name, names) -> str:
-    close = difflib.get_close_matches(name, list(names), n=1)
-    return f": did you mean '{close[0]}'?" if close else ""
 
 
 @dataclass
@@ -121,7 +116,7 @@ class InferenceSpec:
 
 def _prior(name, spec, where) -> Prior:
     if name not in PARAMS:
-        raise UserError(f"unknown parameter '{name}' in [free] of {where}{_closest(name, PARAMS)}")
+        raise UserError(f"unknown parameter '{name}' in [free] of {where}{closest(name, PARAMS)}")
     p = PARAMS[name]
     if p.kind != "float":
         raise UserError(f"{name} in [free] of {where}: only number parameters can be free ({name} is a {p.kind}); "
@@ -132,7 +127,7 @@ def _prior(name, spec, where) -> Prior:
     unknown = sorted(set(spec) - {"min", "max", "scale"})
     if unknown:
         raise UserError(f"{name} in [free] of {where}: unknown key '{unknown[0]}'"
-                        f"{_closest(unknown[0], ['min', 'max', 'scale'])} (expected min, max, scale)")
+                        f"{closest(unknown[0], ['min', 'max', 'scale'])} (expected min, max, scale)")
     if ("min" in spec) != ("max" in spec):
         raise UserError(f"{name} in [free] of {where}: give both min and max (or neither, for the registry prior)")
     if "min" in spec:
@@ -163,7 +158,7 @@ def _sampler(table, where) -> dict:
         raise UserError(f"[sampler] in {where}: expected a table")
     for key in table:
         if key not in SAMPLER_KEYS:
-            raise UserError(f"unknown sampler option '{key}' in [sampler] of {where}{_closest(key, SAMPLER_KEYS)} "
+            raise UserError(f"unknown sampler option '{key}' in [sampler] of {where}{closest(key, SAMPLER_KEYS)} "
                             f"(expected {', '.join(SAMPLER_KEYS)})")
     method = table.get("method", "smc")
     if method not in METHODS:
@@ -201,7 +196,7 @@ def _hypotheses(table, free, where) -> dict:
             if key in SPEC:
                 raise UserError(f"{key} in {label}: settings go in [settings], the same for every hypothesis")
             if key not in PARAMS:
-                raise UserError(f"unknown parameter '{key}' in {label}{_closest(key, ALL_PARAMS)}")
+                raise UserError(f"unknown parameter '{key}' in {label}{closest(key, ALL_PARAMS)}")
         values, _, _ = validate_table(fixed, label)
         out[str(name)] = values
     return out
@@ -210,10 +205,7 @@ def _hypotheses(table, free, where) -> dict:
 def spec_from_text(text: str, where: str = "<spec>", path: Path | None = None) -> InferenceSpec:
     """Parse and validate an inference spec (errors name the section and field, in one line)."""
     table = parse_toml(text, where)
-    for key in table:
-        if key not in SECTIONS:
-            raise UserError(f"unknown key '{key}' in {where}{_closest(key, SECTIONS)} "
-                            f"(an inference spec has {', '.join(SECTIONS)})")
+    check_sections(table, SECTIONS, where, "an inference spec")
     values, settings = defaults()
     settings["output_step"] = DEFAULT_OUTPUT_STEP
     title = table.get("title", "")
@@ -247,7 +239,7 @@ def spec_from_text(text: str, where: str = "<spec>", path: Path | None = None) -
     for key, v in st.items():
         if key not in SPEC:
             raise UserError(f"unknown setting '{key}' in [settings] of {where}"
-                            f"{_closest(key, list(SPEC) + ['chunk_size'])}")
+                            f"{closest(key, list(SPEC) + ['chunk_size'])}")
         settings[key] = validate_value(key, v, f"[settings] of {where}")
     sampler = _sampler(table.get("sampler", {}), where)
     seed = table.get("seed", 0)

@@ -67,18 +67,25 @@ def check_size(method: str, n: int, where: str = "[sampler]") -> None:
                         f"use n = {lo} or n = {lo * 2}")
 
 
-def sample(axes: list[Axis], method: str, n: int, seed: int) -> dict:
-    """Values of every varied parameter along ``sample`` (dict name -> list or array of length N).
-
-    Order: the outer product of the explicit-value axes (first axis slowest), and for each combination
-    the sampled block of range axes (grid: their outer product too; lhs/sobol: n joint points).
-    """
+def _split_axes(axes: list[Axis], method: str, n: int) -> tuple[list[Axis], list[Axis]]:
+    """(explicit-value axes, range axes to sample jointly); on a grid every range axis becomes an
+    explicit-value axis of its grid points (or its choices)."""
     lists = [a for a in axes if not a.is_range]
     ranges = [a for a in axes if a.is_range]
     if method == "grid":
         lists = lists + [Axis(a.name, values=a.choices if a.choices is not None else tuple(grid_points(a, a.n or n)))
                          for a in ranges]
         ranges = []
+    return lists, ranges
+
+
+def sample(axes: list[Axis], method: str, n: int, seed: int) -> dict:
+    """Values of every varied parameter along ``sample`` (dict name -> list or array of length N).
+
+    Order: the outer product of the explicit-value axes (first axis slowest), and for each combination
+    the sampled block of range axes (grid: their outer product too; lhs/sobol: n joint points).
+    """
+    lists, ranges = _split_axes(axes, method, n)
     block = {}
     if ranges:
         from scipy.stats import qmc   # here, not at import: scipy.stats costs every process ~0.5 s to import
@@ -110,12 +117,7 @@ def sample_slice(axes: list[Axis], method: str, n: int, seed: int, lo: int, hi: 
     by ``fast_forward`` (the same points as the whole sequence), LHS from its block of n joint points
     (a permutation per axis: 8 n bytes per range axis, made once per process).
     """
-    lists = [a for a in axes if not a.is_range]
-    ranges = [a for a in axes if a.is_range]
-    if method == "grid":
-        lists = lists + [Axis(a.name, values=a.choices if a.choices is not None else tuple(grid_points(a, a.n or n)))
-                         for a in ranges]
-        ranges = []
+    lists, ranges = _split_axes(axes, method, n)
     n_block = n if ranges else 1
     idx = np.arange(lo, hi, dtype=np.int64)
     combo, row = idx // n_block, idx % n_block

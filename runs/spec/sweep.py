@@ -39,7 +39,6 @@ runs (store path, backend, workers).
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,7 +51,7 @@ from .config import (check_consistency, defaults, exact, parse_toml, read_text, 
 from ..errors import UserError
 from ..registry import ALL_PARAMS, OUTPUTS, PARAMS, SPEC, STATE_NAMES, SUMMARIES, at_name, make_records
 from .hashing import spec_hash
-from .config import load_scenario
+from .config import check_sections, closest, load_scenario
 from ..record.scoring import parse_observations_section
 
 SECTIONS = ("title", "description", "base", "body", "parameters", "vary", "sampler", "settings", "output",
@@ -196,14 +195,9 @@ class SweepSpec:
         return spec_hash(self.canonical)
 
 
-def _closest(name, names):
-    close = difflib.get_close_matches(name, list(names), n=1)
-    return f": did you mean '{close[0]}'?" if close else ""
-
-
 def _axis(name, spec, where, body="moon") -> sampling.Axis:
     if name not in PARAMS:
-        raise UserError(f"unknown parameter '{name}' in [vary] of {where}{_closest(name, ALL_PARAMS)}")
+        raise UserError(f"unknown parameter '{name}' in [vary] of {where}{closest(name, ALL_PARAMS)}")
     p = PARAMS[name]
     if p.kind == "array":
         raise UserError(f"{name} in [vary] of {where}: array parameters cannot be varied")
@@ -237,7 +231,7 @@ def _axis(name, spec, where, body="moon") -> sampling.Axis:
     unknown = set(spec) - {"min", "max", "scale", "n"}
     if unknown:
         key = sorted(unknown)[0]
-        raise UserError(f"{name} in [vary] of {where}: unknown key '{key}'{_closest(key, ['min', 'max', 'scale', 'n'])}")
+        raise UserError(f"{name} in [vary] of {where}: unknown key '{key}'{closest(key, ['min', 'max', 'scale', 'n'])}")
     if ("min" in spec) != ("max" in spec):
         raise UserError(f"{name} in [vary] of {where}: give both min and max (or neither, for the prior range)")
     if "min" in spec:
@@ -355,10 +349,7 @@ def _box_corners(spec: SweepSpec) -> dict:
 def spec_from_text(text: str, where: str = "<spec>", path: Path | None = None) -> SweepSpec:
     """Parse and validate a sweep spec (errors name the section and field)."""
     table = parse_toml(text, where)
-    for key in table:
-        if key not in SECTIONS:
-            raise UserError(f"unknown key '{key}' in {where}{_closest(key, SECTIONS)} "
-                            f"(a sweep spec has {', '.join(SECTIONS)})")
+    check_sections(table, SECTIONS, where, "a sweep spec")
     body = validate_body(table["body"], where) if "body" in table else None
     values, settings = defaults(body or "moon")
     title = table.get("title", "")
@@ -394,7 +385,7 @@ def spec_from_text(text: str, where: str = "<spec>", path: Path | None = None) -
     for key, v in st.items():
         if key not in SPEC:
             raise UserError(f"unknown setting '{key}' in [settings] of {where}"
-                            f"{_closest(key, list(SPEC) + ['chunk_size', 'inner_chunk_size'])}")
+                            f"{closest(key, list(SPEC) + ['chunk_size', 'inner_chunk_size'])}")
         settings[key] = validate_value(key, v, f"[settings] of {where}", body)
     # vary
     if not table.get("vary"):
@@ -406,7 +397,7 @@ def spec_from_text(text: str, where: str = "<spec>", path: Path | None = None) -
     unknown = set(smp) - {"method", "n", "seed"}
     if unknown:
         key = sorted(unknown)[0]
-        raise UserError(f"unknown key '{key}' in [sampler] of {where}{_closest(key, ['method', 'n', 'seed'])}")
+        raise UserError(f"unknown key '{key}' in [sampler] of {where}{closest(key, ['method', 'n', 'seed'])}")
     method = smp.get("method", "lhs" if any(a.is_range for a in axes) else "grid")
     if method not in sampling.METHODS:
         raise UserError(f"method in [sampler] of {where}: expected one of {', '.join(sampling.METHODS)}, got {method!r}")
@@ -420,7 +411,7 @@ def spec_from_text(text: str, where: str = "<spec>", path: Path | None = None) -
     unknown = set(out) - set(OUTPUT_KEYS)
     if unknown:
         key = sorted(unknown)[0]
-        raise UserError(f"unknown key '{key}' in [output] of {where}{_closest(key, OUTPUT_KEYS)}")
+        raise UserError(f"unknown key '{key}' in [output] of {where}{closest(key, OUTPUT_KEYS)}")
     reduced = out.get("reduced", False)
     if not isinstance(reduced, bool):
         raise UserError(f"reduced in [output] of {where}: expected true or false, got {reduced!r}")
@@ -444,7 +435,7 @@ def spec_from_text(text: str, where: str = "<spec>", path: Path | None = None) -
                 raise UserError(f"variables in [output] of {where}: expected a list of output names")
             for v in asked:
                 if v not in OUTPUTS or v in STATE_NAMES:
-                    raise UserError(f"unknown output '{v}' in [output] of {where}{_closest(v, derived)} "
+                    raise UserError(f"unknown output '{v}' in [output] of {where}{closest(v, derived)} "
                                     "(state variables are kept by keep_state)")
             kept = [name for name in derived if name in asked]
         variables = (list(STATE_NAMES) if keep_state else []) + kept + list(SUMMARIES)
@@ -492,7 +483,7 @@ def _name_list(out, key, where, allowed, hint=""):
         raise UserError(f"{key} in [output] of {where}: expected a list of output names")
     for x in v:
         if x not in allowed:
-            raise UserError(f"unknown {hint}'{x}' in {key} of [output] of {where}{_closest(x, allowed)}")
+            raise UserError(f"unknown {hint}'{x}' in {key} of [output] of {where}{closest(x, allowed)}")
     return v
 
 
