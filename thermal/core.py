@@ -169,8 +169,15 @@ def freezing_energy(r_i, p):
 def adiabatic_heat_flow(T_c, p):
     """Q_ad = 4 pi r_c^2 k_c alpha_c g_c T_c / c_p, g_c = (4/3) pi G rho_c r_c
     (docs/physics.md §Adiabatic heat flow)."""
+    return adiabatic_factor(p) * T_c / p.cp_core
+
+
+@njit(cache=True)
+def adiabatic_factor(p):
+    """4 pi r_c^2 k_c alpha_c g_c, the record constant of ``adiabatic_heat_flow`` (Q_ad = it T_c / c_p;
+    the same operations in the same order, so the same numbers whether computed once or per call)."""
     g_c = 4.0 / 3.0 * math.pi * G * p.rho_core * p.r_core
-    return 4.0 * math.pi * p.r_core ** 2 * p.k_core * p.alpha_core * g_c * T_c / p.cp_core
+    return 4.0 * math.pi * p.r_core ** 2 * p.k_core * p.alpha_core * g_c
 
 
 @njit(cache=True)

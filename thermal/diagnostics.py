@@ -24,17 +24,30 @@ from .parameters import MODE_COUPLED
 
 
 @njit(cache=True)
-def entropy_terms(T_c, r_i, dTc_dt, Q_L, Q_G, Q_R, p):
-    """(E_S, E_L, E_G, E_R, E_k) in W/K, signed (docs/physics.md §Core entropy budget)."""
+def entropy_constants(p):
+    """The record constants of ``entropy_terms`` and of Q_ad, computed once per model: (r_c^2, D_c^2,
+    -M_c c_p 2 r_c^2/(5 D_c^2), 5 D_c^2, 16 pi k_c, r_c^5, 5 D_c^4, 4 pi r_c^2 k_c alpha_c g_c). Each is
+    the left part of its formula as written (the same operations in the same order), so the terms are
+    bitwise those of the formulas evaluated whole at every age."""
     rc = p.r_core
     D = core.adiabat_length(p)
     M_c = core.core_mass(p)
-    E_S = -M_c * p.cp_core * (2.0 * rc * rc / (5.0 * D * D)) * dTc_dt / T_c
-    T_i = T_c * math.exp((rc * rc - r_i * r_i) / (D * D))
+    return (rc * rc, D * D, -M_c * p.cp_core * (2.0 * rc * rc / (5.0 * D * D)), 5.0 * D * D,
+            16.0 * math.pi * p.k_core, rc ** 5, 5.0 * D ** 4, core.adiabatic_factor(p))
+
+
+@njit(cache=True)
+def entropy_terms(T_c, r_i, dTc_dt, Q_L, Q_G, Q_R, p, c):
+    """(E_S, E_L, E_G, E_R, E_k) in W/K, signed (docs/physics.md §Core entropy budget); c: the record's
+    ``entropy_constants``."""
+    rc = p.r_core
+    rc2, DD, es_factor, five_DD, k16pi, rc5, five_D4 = c[0], c[1], c[2], c[3], c[4], c[5], c[6]
+    E_S = es_factor * dTc_dt / T_c
+    T_i = T_c * math.exp((rc2 - r_i * r_i) / DD)
     E_L = Q_L * (T_i - T_c) / (T_i * T_c)
     E_G = Q_G / T_c
-    E_R = Q_R * 2.0 * rc * rc / (5.0 * D * D * T_c)
-    E_k = 16.0 * math.pi * p.k_core * (rc ** 5 - r_i ** 5) / (5.0 * D ** 4)
+    E_R = Q_R * 2.0 * rc * rc / (five_DD * T_c)
+    E_k = k16pi * (rc5 - r_i ** 5) / five_D4
     return E_S, E_L, E_G, E_R, E_k
 
 
@@ -54,6 +67,7 @@ def diagnose_one(p, ages, state, diag, tab, y, mode, dy, fl):
     """Diagnostics of one model at every output age (state (n_age, N_STATE) -> diag (n_age, N_DIAG));
     tab: the record's branch table (``core.build_branch_table``)."""
     start_age = ages[0]
+    c = entropy_constants(p)
     for k in range(ages.shape[0]):
         for j in range(N_Y):
             y[j] = state[k, j]
@@ -67,13 +81,13 @@ def diagnose_one(p, ages, state, diag, tab, y, mode, dy, fl):
         regime = int(mode[M_CORE])
         T_c = y[Y_TC]
         r_i = fl[F_RI]
-        E_S, E_L, E_G, E_R, E_k = entropy_terms(T_c, r_i, fl[F_DTC], fl[F_QL], fl[F_QG], fl[F_QR], p)
+        E_S, E_L, E_G, E_R, E_k = entropy_terms(T_c, r_i, fl[F_DTC], fl[F_QL], fl[F_QG], fl[F_QR], p, c)
         diag[k, D_RI] = r_i
         diag[k, D_REGIME] = REG_BOTTOM_UP if regime == REG_PLATEAU else regime
         diag[k, D_HB] = fl[F_HB]
         diag[k, D_QS] = fl[F_QS]
         diag[k, D_QCMB] = fl[F_QCMB]
-        diag[k, D_QAD] = core.adiabatic_heat_flow(T_c, p)
+        diag[k, D_QAD] = c[7] * T_c / p.cp_core           # core.adiabatic_heat_flow
         diag[k, D_QBOT] = fl[F_QBOT]
         diag[k, D_QADB] = fl[F_QADB]
         diag[k, D_HRAD] = fl[F_HRAD]

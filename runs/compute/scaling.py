@@ -21,7 +21,8 @@ The recommended unit size is the power of two that minimises T while keeping at 
 FILE_BUDGET files per 10^6 models (FILE_BUDGET in all below 10^6 models) and a unit's working memory
 within MEMORY_BUDGET; the costs come
 from ``calibrate`` (a unit of the sweep itself, computed and written in a scratch store, as
-``lunadyn submit --dry-run`` does) or from the benchmarks (README "Scaling").
+``lunadyn submit --dry-run`` does; on one Numba thread, as workers and ranks run) or from the
+benchmarks (README "Sweeps at 10⁹ models").
 """
 from __future__ import annotations
 
@@ -124,12 +125,19 @@ def calibrate(spec, models: int = 512) -> UnitCosts:
                                                     status=res["status"], per_record=False))
         return out, res["status"]
 
+    import numba                           # noqa: PLC0415
+
     run(records[:8])                       # first calls: plans and caches are made here, not timed
     model_s = math.inf
-    for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        arrays, status = run(records)
-        model_s = min(model_s, (time.perf_counter() - t0) / k)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)               # t_model is a core's: the kernels' prange must not use them all
+    try:
+        for _ in range(REPEATS):
+            t0 = time.perf_counter()
+            arrays, status = run(records)
+            model_s = min(model_s, (time.perf_counter() - t0) / k)
+    finally:
+        numba.set_num_threads(threads)
     memory = sum(np.asarray(a).nbytes for a in arrays.values()) / k
     fixed_memory = 0.0
     if spec.reduced:                       # batches of bounded working memory, then the kept arrays
