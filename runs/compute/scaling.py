@@ -84,21 +84,26 @@ def estimate(n_models: int, cores: int, unit: int, costs: UnitCosts, mode: str =
 
 def recommend_unit(n_models: int, cores: int, costs: UnitCosts, mode: str = "mpi") -> dict:
     """The estimate at the recommended unit size (module docstring); ``feasible`` False when no unit
-    size meets the file budget within the memory budget (then the one with the fewest files)."""
-    best = fallback = None
+    size meets the file budget within the memory budget: then the unit with the fewest files among those
+    that give every core at least one unit (the fewest files alone would leave most cores idle), or with
+    the fewest files if none does; the advice names what meets the budget: a reduced sweep, fewer kept
+    variables."""
+    best = fallback = busy = None
     u = UNIT_RANGE[0]
     while u <= UNIT_RANGE[1]:
         e = estimate(n_models, cores, u, costs, mode)
         fits_memory = e["unit_memory_bytes"] <= MEMORY_BUDGET
         if fits_memory and (fallback is None or e["files"] < fallback["files"]):
             fallback = e
+        if fits_memory and e["units"] >= e["cores"] and (busy is None or e["files"] < busy["files"]):
+            busy = e
         within = e["files"] <= FILE_BUDGET * max(1.0, n_models / 1e6)
         if fits_memory and within and (best is None or e["wall_s"] < best["wall_s"]):
             best = e
         if u >= n_models:
             break
         u *= 2
-    out = dict(best or fallback or estimate(n_models, cores, UNIT_RANGE[0], costs, mode))
+    out = dict(best or busy or fallback or estimate(n_models, cores, UNIT_RANGE[0], costs, mode))
     out["feasible"] = best is not None
     return out
 
@@ -177,6 +182,8 @@ def calibrate(spec, models: int = 512) -> UnitCosts:
 def describe(e: dict) -> list[str]:
     """The estimate as lines of text (``lunadyn submit --dry-run``)."""
     def t(s):
+        if s < 10:
+            return f"{s:.2g} s"
         return f"{s:,.0f} s" if s < 3600 else f"{s / 3600:,.1f} h"
 
     return [f"estimate: {e['n_models']:,} models on {e['cores']:,} cores ({e['mode']}) in {e['units']:,} units "
@@ -192,7 +199,7 @@ def unit_advice(spec, rec: dict) -> str:
     if rec["unit"] == spec.chunk_size:
         return f"  unit size {spec.chunk_size:,} is the recommended one"
     return (f"  recommended unit size: chunk_size = {rec['unit']:,} (~{rec['wall_s']:,.0f} s, "
-            f"{rec['files']:,} files{'' if rec['feasible'] else '; no unit size meets the file budget'})")
+            f"{rec['files']:,} files{'' if rec['feasible'] else '; no unit size meets the file budget: a reduced sweep ([output] reduced = true) or fewer kept variables writes fewer files a unit'})")
 
 
 def million_files(costs: UnitCosts, unit: int) -> float:
