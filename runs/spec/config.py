@@ -233,6 +233,17 @@ def closest(name, names) -> str:
     return f": did you mean '{close[0]}'?" if close else ""
 
 
+def check_range(name: str, lo, hi, scale, section: str) -> None:
+    """A sampled range of a sweep axis or an inference prior: min < max, a known scale, log needs min > 0
+    (section: where it was given, e.g. "[vary] of s.toml")."""
+    if not lo < hi:
+        raise UserError(f"{name} in {section}: expected min < max, got {exact(lo)} >= {exact(hi)}")
+    if scale not in ("linear", "log"):
+        raise UserError(f"{name} in {section}: scale must be 'linear' or 'log', got {scale!r}")
+    if scale == "log" and lo <= 0:
+        raise UserError(f"{name} in {section}: a log scale needs min > 0, got {exact(lo)}")
+
+
 def check_sections(table: dict, sections, where: str, kind: str) -> None:
     """Every top-level key of a spec file is one of its ``sections`` (a spec of ``kind``, e.g. "a sweep spec")."""
     for key in table:

@@ -33,7 +33,7 @@ import numpy as np
 from ..errors import UserError
 from ..record.scoring import parse_observations_section
 from ..registry import ALL_PARAMS, PARAMS, SPEC
-from .config import (check_consistency, check_sections, closest, defaults, load_scenario, parse_toml, read_text,
+from .config import (check_consistency, check_range, check_sections, closest, defaults, load_scenario, parse_toml, read_text,
                      validate_table, validate_value)
 from .hashing import spec_hash
 
@@ -137,13 +137,8 @@ def _prior(name, spec, where) -> Prior:
         lo, hi = p.prior
     else:
         raise UserError(f"{name} in [free] of {where}: it has no registry prior range; give min and max")
-    if not lo < hi:
-        raise UserError(f"{name} in [free] of {where}: expected min < max, got {lo:g} >= {hi:g}")
     scale = spec.get("scale", p.scale)
-    if scale not in ("linear", "log"):
-        raise UserError(f"{name} in [free] of {where}: scale must be 'linear' or 'log', got {scale!r}")
-    if scale == "log" and lo <= 0:
-        raise UserError(f"{name} in [free] of {where}: a log scale needs min > 0, got {lo:g}")
+    check_range(name, lo, hi, scale, f"[free] of {where}")
     return Prior(name, float(lo), float(hi), scale)
 
 

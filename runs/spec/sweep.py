@@ -51,7 +51,7 @@ from .config import (check_consistency, defaults, exact, parse_toml, read_text, 
 from ..errors import UserError
 from ..registry import ALL_PARAMS, OUTPUTS, PARAMS, SPEC, STATE_NAMES, SUMMARIES, at_name, make_records
 from .hashing import spec_hash
-from .config import check_sections, closest, load_scenario
+from .config import check_range, check_sections, closest, load_scenario
 from ..record.scoring import parse_observations_section
 
 SECTIONS = ("title", "description", "base", "body", "parameters", "vary", "sampler", "settings", "output",
@@ -241,13 +241,8 @@ def _axis(name, spec, where, body="moon") -> sampling.Axis:
         lo, hi = p.prior_for(body)
     else:
         raise UserError(f"{name} in [vary] of {where}: it has no prior range; give min and max")
-    if not lo < hi:
-        raise UserError(f"{name} in [vary] of {where}: expected min < max, got {exact(lo)} >= {exact(hi)}")
     scale = spec.get("scale", p.scale)
-    if scale not in ("linear", "log"):
-        raise UserError(f"{name} in [vary] of {where}: scale must be 'linear' or 'log', got {scale!r}")
-    if scale == "log" and lo <= 0:
-        raise UserError(f"{name} in [vary] of {where}: a log scale needs min > 0, got {exact(lo)}")
+    check_range(name, lo, hi, scale, f"[vary] of {where}")
     n = spec.get("n")
     if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
         raise UserError(f"{name} in [vary] of {where}: n must be a positive integer, got {n!r}")
