@@ -16,10 +16,12 @@ from .parameters import LIQUIDUS_LINEAR
 
 M_S, M_FE = 32.065, 55.845
 NT = 64                      # nodes of the per-record T* branch table
-NSCAN = 129                  # scan points when locating the branch
+NSCAN = 129                  # scan points when locating the branch (<= 3 NT: the scan is kept in the node slots)
 # table layout (per model, float64)
-TAB_RSTAR, TAB_TMAX, TAB_REND, TAB_TEND, TAB_ENDKIND, TAB_TLCMB0, TAB_XSTAR, TAB_REU, TAB_RPE, TAB_TPE = range(10)
-TAB_R0 = 10
+(TAB_RSTAR, TAB_TMAX, TAB_REND, TAB_TEND, TAB_ENDKIND, TAB_TLCMB0, TAB_XSTAR, TAB_REU, TAB_RPE, TAB_TPE,
+ TAB_CURV) = range(11)
+TAB_R0 = 11
+CURV_STEP = 1e-3   # r_c: the step of the one-sided difference for the curvature of T* at r* (TAB_CURV)
 # an off-centre nucleus grows at the plateau a little past r* (PLATEAU_OVERSHOOT r_c) so that regime 1
 # starts where dT*/dr != 0; the T_c snap this costs is ~1e-7 K. Regime 1 lives on [r_pe, r_end] (r_pe = r*
 # = 0 for a centre nucleus): a warming core that shrinks its inner core back to r_pe (T_c = T*(r_pe))
@@ -218,15 +220,17 @@ def build_branch_table(p, tab):
     else:
         r_lim = rc * (1.0 - 1e-9)
         kind_lim = END_SOLID
-    # scan for the global maximum
+    # scan for the global maximum, keeping the scan in the node slots (filled at the end) for the search
+    # of the first minimum below
+    h = r_lim / (NSCAN - 1)
     kmax = 0
     Tmax = -1.0
     for k in range(NSCAN):
-        T = freezing_temperature(r_lim * k / (NSCAN - 1), p)[0]
+        T = freezing_temperature(h * k, p)[0]
+        tab[TAB_R0 + k] = T
         if T > Tmax:
             Tmax = T
             kmax = k
-    h = r_lim / (NSCAN - 1)
     if kmax == 0:
         r_star = 0.0
     else:
@@ -235,9 +239,9 @@ def build_branch_table(p, tab):
     # first minimum after r*
     r_end = r_lim
     kind = kind_lim
-    Tprev = freezing_temperature(r_star, p)[0]
+    Tprev = T_star_max
     for k in range(kmax + 1, NSCAN):
-        T = freezing_temperature(h * k, p)[0]
+        T = tab[TAB_R0 + k]
         if T > Tprev:
             r_end = _golden_extremum(max(h * (k - 2), r_star), h * k, p, -1.0)
             kind = END_MINIMUM
@@ -254,6 +258,10 @@ def build_branch_table(p, tab):
     tab[TAB_TPE] = freezing_temperature(r_pe, p)[0] if r_star > 0.0 else T_star_max
     tab[TAB_XSTAR] = freezing_energy(r_pe, p)
     tab[TAB_REU] = r_lim
+    # a = -(1/2) d2T*/dr2 at r* (K/m^2), one-sided: T* ~ T_max - a (r - r*)^2 there; only the first guess
+    # of the root find in the first node interval uses it (``inner_core_radius``)
+    dr = CURV_STEP * rc
+    tab[TAB_CURV] = (T_star_max - freezing_temperature(min(r_star + dr, r_end), p)[0]) / (dr * dr)
     for k in range(NT):
         r = r_star + (r_end - r_star) * math.sqrt(k / (NT - 1.0))
         T, dT = freezing_temperature(r, p)
@@ -291,7 +299,20 @@ def inner_core_radius(T_c, p, tab):
             hi_k = mid
     lo, hi = tab[TAB_R0 + lo_k], tab[TAB_R0 + hi_k]
     Tlo, Thi = tab[TAB_T0 + lo_k], tab[TAB_T0 + hi_k]
-    if lo_k == 0 or tab[TAB_D0 + lo_k] >= 0.0 or tab[TAB_D0 + hi_k] >= 0.0:
+    if lo_k == 0 and tab[TAB_D0 + 1] < 0.0 and tab[TAB_CURV] > 0.0:
+        # the first interval, from the maximum of T*: cubic Hermite of v = (r - r*)^2 in T, with the slopes
+        # dv/dT = -1/a at r* (T* ~ T_max - a v) and 2 (r_1 - r*)/(dT*/dr) at the next node
+        v1 = (hi - r_star) ** 2
+        dT = Thi - Tlo
+        s = (T_c - Tlo) / dT
+        h10 = s * (1.0 - s) ** 2
+        h01 = s * s * (3.0 - 2.0 * s)
+        h11 = s * s * (s - 1.0)
+        v = h10 * dT * (-1.0 / tab[TAB_CURV]) + h01 * v1 + h11 * dT * 2.0 * (hi - r_star) / tab[TAB_D0 + 1]
+        if not (0.0 <= v <= v1):
+            v = v1 * (Tlo - T_c) / (Tlo - Thi)
+        r = r_star + math.sqrt(v)
+    elif lo_k == 0 or tab[TAB_D0 + lo_k] >= 0.0 or tab[TAB_D0 + hi_k] >= 0.0:
         # T* is quadratic about its maximum: interpolate linearly in (r - r*)^2
         vlo, vhi = (lo - r_star) ** 2, (hi - r_star) ** 2
         v = vlo + (vhi - vlo) * (Tlo - T_c) / (Tlo - Thi)
@@ -317,6 +338,11 @@ def inner_core_radius(T_c, p, tab):
             hi = r
         if dT < 0.0:
             r_new = r - f / dT
+            if abs(r_new - r) < tol:
+                # converged: accepted before the bracket test, since at the root itself (f = 0, or f < 0
+                # by roundoff) r has just become an end of the bracket, and a Newton step that stays on
+                # it would otherwise be taken for a failure and bisected ~20 times down to tol
+                return r_new, dT, True
         else:
             r_new = -1.0
         if not (lo < r_new < hi):

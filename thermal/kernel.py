@@ -84,11 +84,13 @@ N_WORK = W_Q + 4 * N_Y
 
 
 @njit(cache=True)
-def event_functions(age, start_age, y, mode, p, tab, g):
+def event_functions(age, start_age, y, mode, p, tab, g, r_i_known):
     """Event functions of the current mode (g > 0 before, <= 0 at or after the event), in kelvin;
     +inf for events that cannot happen in the current mode.
 
-    Energy thresholds are divided by C_S so that every g reads in kelvin of the core.
+    Energy thresholds are divided by C_S so that every g reads in kelvin of the core. ``r_i_known``: the
+    inner-core radius of this (y, mode) when an evaluation at it already holds one (``fl[F_RI]``, the same
+    function of T_c: the same number), else negative -- regime 1 then solves for it.
     """
     for k in range(N_EV):
         g[k] = math.inf
@@ -104,7 +106,7 @@ def event_functions(age, start_age, y, mode, p, tab, g):
         g[EV_NUCLEATION] = T_c - tab[core.TAB_TMAX]
         g[EV_TOPDOWN_LIQUID] = T_c - tab[core.TAB_TLCMB0]
     elif regime == REG_BOTTOM_UP:
-        r_i = core.inner_core_radius(T_c, p, tab)[0]
+        r_i = r_i_known if r_i_known >= 0.0 else core.inner_core_radius(T_c, p, tab)[0]
         g[EV_TOPDOWN] = T_c - core.liquidus(p.p_cmb, core.outer_core_sulfur(r_i, p), p)[0]
         g[EV_BRANCH_END] = T_c - tab[core.TAB_TEND]
         # warming back to the start of the branch: r_i = 0 (centre nucleus) or r_pe (off-centre nucleus)
@@ -200,7 +202,7 @@ def locate_event(ev, tau0, h, y0, Q, mode, p, tab, start_age, g0, yt, gt):
     a, fa = 0.0, g0[ev]
     b = 1.0
     dense(b, h, y0, Q, yt)
-    event_functions(start_age - (tau0 + b * h), start_age, yt, mode, p, tab, gt)
+    event_functions(start_age - (tau0 + b * h), start_age, yt, mode, p, tab, gt, -1.0)
     fb = gt[ev]
     if fb > 0.0:
         return 1.0
@@ -212,7 +214,7 @@ def locate_event(ev, tau0, h, y0, Q, mode, p, tab, start_age, g0, yt, gt):
         if not (a < c < b):
             c = 0.5 * (a + b)
         dense(c, h, y0, Q, yt)
-        event_functions(start_age - (tau0 + c * h), start_age, yt, mode, p, tab, gt)
+        event_functions(start_age - (tau0 + c * h), start_age, yt, mode, p, tab, gt, -1.0)
         fc = gt[ev]
         if fc > 0.0:
             a, fa = c, fc
@@ -271,7 +273,7 @@ def refine_bracketed(tau, y0, lo, glo, hi, ghi, h_last, ev, g_tol, mode, p, tab,
         if not (lo < hn < hi):
             hn = 0.5 * (lo + hi)
         rk_step(tau, y0, hn, mode, p, tab, start_age, K, yt, y1, dy, fl)
-        event_functions(start_age - (tau + hn), start_age, y1, mode, p, tab, gt)
+        event_functions(start_age - (tau + hn), start_age, y1, mode, p, tab, gt, fl[F_RI])
         g = gt[ev]
         h_y1 = hn
         if abs(g) <= g_tol:
@@ -527,7 +529,7 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
     n_steps = 0
     n_tries = 0
     status = evaluate(start_age, start_age, y0, mode, p, tab, K[0], fl)
-    event_functions(start_age, start_age, y0, mode, p, tab, g0)
+    event_functions(start_age, start_age, y0, mode, p, tab, g0, fl[F_RI])
     while tau < tau_end and status == ST_OK:
         if n_tries >= max_steps:
             status = ST_MAX_STEPS
@@ -548,7 +550,7 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
                 break
             continue
         # accepted: look for events
-        event_functions(start_age - (tau + h), start_age, y1, mode, p, tab, g1)
+        event_functions(start_age - (tau + h), start_age, y1, mode, p, tab, g1, fl[F_RI])
         ev = -1
         theta_ev = 2.0
         for e in range(N_EV):
@@ -570,7 +572,7 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
             landed = False
             for it in range(MAX_REFINE):
                 st = rk_step(tau, y0, ha, mode, p, tab, start_age, K, yt, y1, dy, fl)
-                event_functions(start_age - (tau + ha), start_age, y1, mode, p, tab, gt)
+                event_functions(start_age - (tau + ha), start_age, y1, mode, p, tab, gt, fl[F_RI])
                 ga = gt[ev]
                 if ga > 0.0:
                     lo, glo = ha, ga
@@ -649,7 +651,7 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
             for e in range(N_EV):       # the same function of the same arguments: bitwise the same values
                 g0[e] = g1[e]
         else:
-            event_functions(age_new, start_age, y0, mode, p, tab, g0)
+            event_functions(age_new, start_age, y0, mode, p, tab, g0, fl[F_RI])
     if status != ST_OK:
         return status
     summ[S_NSTEPS] = n_steps

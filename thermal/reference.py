@@ -45,7 +45,7 @@ def integrate_reference(rec, ages, rtol=1e-6, method="LSODA", atol_factor=1.0):
 
     def make_event(k):
         def ev(tau, yy):
-            kernel.event_functions(start_age - tau, start_age, yy, mode, rec, tab, g)
+            kernel.event_functions(start_age - tau, start_age, yy, mode, rec, tab, g, -1.0)
             return g[k]
         ev.terminal = True
         ev.direction = -1
@@ -58,7 +58,7 @@ def integrate_reference(rec, ages, rtol=1e-6, method="LSODA", atol_factor=1.0):
     k_out = 1
     n_steps = 0
     while tau < start_age:
-        kernel.event_functions(start_age - tau, start_age, y, mode, rec, tab, g)
+        kernel.event_functions(start_age - tau, start_age, y, mode, rec, tab, g, -1.0)
         active = [events[k] for k in range(kernel.N_EV) if np.isfinite(g[k]) and g[k] >= 0.0]
         t_eval = taus[k_out:]
         sol = solve_ivp(rhs, (tau, start_age), y, method=method, rtol=rtol, atol=atol, events=active or None,
