@@ -32,7 +32,7 @@ TAB_D0 = TAB_T0 + NT
 # then constants of the record that the right-hand side would otherwise recompute at every call
 # (thermal.model.record_constants fills them; N_RECORD_CONSTANTS slots)
 TAB_REC0 = TAB_D0 + NT
-N_RECORD_CONSTANTS = 6
+N_RECORD_CONSTANTS = 8
 N_TAB = TAB_REC0 + N_RECORD_CONSTANTS
 # end of the bottom-up branch: what happens when T_c reaches T*(r_end)
 END_EUTECTIC, END_MINIMUM, END_SOLID = 3, 2, 4

@@ -27,34 +27,56 @@ def rheological_scale(T_m, a_rh, E_visc):
 
 
 @njit(cache=True)
-def upper_boundary_flux(T_m, D, eta, p):
+def log_viscosity(T, ln_eta_ref, E_visc, T_visc_ref):
+    """ln eta(T) = ln eta_ref + (E/R_g)(1/T - 1/T_ref): the Arrhenius law of ``viscosity`` in logarithms
+    (the boundary layers need eta only inside cube roots of Rayleigh numbers, which they take in logs)."""
+    return ln_eta_ref + E_visc / R_GAS * (1.0 / T - 1.0 / T_visc_ref)
+
+
+@njit(cache=True)
+def log_rayleigh_factor(p):
+    """ln F, F = alpha rho g / kappa (m^-3 K^-1 Pa s): Ra = F dT D^3 / eta (a record constant)."""
+    return math.log(p.alpha_mantle * p.rho_mantle * p.g_surface / p.kappa_mantle)
+
+
+# ln 0.28, the prefactor of Ra_crit,b = 0.28 Ra_i^0.21 (Deschamps & Sotin 2001)
+LN_RA_CRIT_B = math.log(0.28)
+
+
+@njit(cache=True)
+def upper_boundary_flux(T_m, ln_eta, ln_F, p):
     """Heat flux q_u out of the convecting mantle into the lid base (docs/physics.md §Upper boundary layer).
 
     Ra = alpha rho g dT_rh D^3/(kappa eta(T_m)); delta_u = D (Ra_crit/Ra)^(1/3); q_u = k dT_rh/delta_u.
-    ``eta`` = viscosity(T_m), computed once by the caller for both boundary layers.
+    D cancels in delta_u = (Ra_crit kappa eta/(alpha rho g dT_rh))^(1/3), evaluated in logarithms as
+    exp((ln(Ra_crit/dT_rh) - ln F + ln eta)/3): one log and one exponential where eta and the cube root
+    took an exponential and a cube root (the same number to rounding). ``ln_eta`` = log_viscosity(T_m),
+    computed once by the caller for both boundary layers; ``ln_F`` = log_rayleigh_factor(p).
     """
     dT = rheological_scale(T_m, p.a_rh, p.E_visc)
-    Ra = p.alpha_mantle * p.rho_mantle * p.g_surface * dT * D ** 3 / (p.kappa_mantle * eta)
-    delta = D * np.cbrt(p.Ra_crit / Ra)
+    delta = math.exp((math.log(p.Ra_crit / dT) - ln_F + ln_eta) / 3.0)
     return p.k_mantle * dT / delta
 
 
 @njit(cache=True)
-def lower_boundary_flux(T_m, T_bot, D, eta, p):
+def lower_boundary_flux(T_m, T_bot, D, ln_eta, ln_eta_ref, ln_F, p):
     """Heat flux q_b into the mantle base from below (docs/physics.md §Lower boundary layer; Deschamps & Sotin 2001).
 
     T_mb = T_m + alpha g T_m D / c_m is the adiabatic base temperature; Ra_crit,b = 0.28 Ra_i^0.21;
     delta_b = D (Ra_crit,b/Ra_b)^(1/3) with eta at (T_bot + T_mb)/2; q_b = 0 if T_bot <= T_mb.
-    ``eta`` = viscosity(T_m).
+    In logarithms: delta_b = D exp((ln 0.28 + 0.21 ln Ra_i - ln Ra_b)/3), ln Ra = ln F + 3 ln D + ln dT -
+    ln eta (three logs and an exponential where eta, the power and the cube root took two exponentials,
+    a power and a cube root). ``ln_eta`` = log_viscosity(T_m); ``ln_eta_ref`` = ln eta_ref; ``ln_F`` =
+    log_rayleigh_factor(p).
     """
     T_mb = T_m + p.alpha_mantle * p.g_surface * T_m * D / p.cp_mantle
     if T_bot <= T_mb:
         return 0.0
-    fac = p.alpha_mantle * p.rho_mantle * p.g_surface * D ** 3 / p.kappa_mantle
-    Ra_i = fac * (T_bot - p.T_surface) / eta
-    Ra_cb = 0.28 * Ra_i ** 0.21
-    Ra_b = fac * (T_bot - T_mb) / viscosity(0.5 * (T_bot + T_mb), p.eta_ref, p.E_visc, p.T_visc_ref)
-    delta = D * np.cbrt(Ra_cb / Ra_b)
+    ln_fac = ln_F + 3.0 * math.log(D)
+    ln_Ra_i = ln_fac + math.log(T_bot - p.T_surface) - ln_eta
+    ln_Ra_b = (ln_fac + math.log(T_bot - T_mb)
+               - log_viscosity(0.5 * (T_bot + T_mb), ln_eta_ref, p.E_visc, p.T_visc_ref))
+    delta = D * math.exp((LN_RA_CRIT_B + 0.21 * ln_Ra_i - ln_Ra_b) / 3.0)
     return p.k_mantle * (T_bot - T_mb) / delta
 
 

@@ -28,16 +28,17 @@ N_F = 15
 
 
 # the record constants cached in the table (core.TAB_REC0 on): silicate volumes (crust, convecting
-# mantle, basal layer), silicate mass, core mass M_c and secular capacity C_S
-(TAB_VCRUST, TAB_VMANTLE, TAB_VLAYER, TAB_MSIL, TAB_MC, TAB_CS) = range(core.TAB_REC0,
-                                                                       core.TAB_REC0 + core.N_RECORD_CONSTANTS)
+# mantle, basal layer), silicate mass, core mass M_c, secular capacity C_S, ln eta_ref and ln F of the
+# mantle's Rayleigh numbers (mantle.log_rayleigh_factor)
+(TAB_VCRUST, TAB_VMANTLE, TAB_VLAYER, TAB_MSIL, TAB_MC, TAB_CS, TAB_LNETA,
+ TAB_LNF) = range(core.TAB_REC0, core.TAB_REC0 + core.N_RECORD_CONSTANTS)
 
 
 @njit(cache=True)
 def record_constants(p, tab):
     """Fill the record-constant slots of ``tab``: V_crust = (4/3) pi (R^3 - (R - d_c)^3), V_mantle =
     (4/3) pi ((R - d_c)^3 - (r_c + H0)^3), V_layer = (4/3) pi ((r_c + H0)^3 - r_c^3), the silicate mass,
-    M_c and C_S (docs/physics.md §Mantle, I.2.2). Computed once per record instead of at every evaluation: the
+    M_c, C_S, ln eta_ref and ln F (docs/physics.md §Mantle, I.2.2). Computed once per record instead of at every evaluation: the
     same expressions, so the same numbers."""
     R = p.radius
     rc = p.r_core
@@ -52,6 +53,8 @@ def record_constants(p, tab):
     tab[TAB_MSIL] = p.rho_crust * V_crust + p.rho_mantle * V_mantle + p.rho_bmo * V_layer
     tab[TAB_MC] = core.core_mass(p)
     tab[TAB_CS] = core.secular_capacity(p)
+    tab[TAB_LNETA] = math.log(p.eta_ref)
+    tab[TAB_LNF] = mantle.log_rayleigh_factor(p)
 
 
 @njit(cache=True)
@@ -178,9 +181,9 @@ def evaluate(age, start_age, y, mode, p, tab, dydt, fl):
             status = ST_BOUNDS
             D = max(D, mantle.MIN_MANTLE_THICKNESS)
         T_bot = T_b if H0 > 0.0 else T_c
-        eta_m = mantle.viscosity(T_m, p.eta_ref, p.E_visc, p.T_visc_ref)
-        q_u = mantle.upper_boundary_flux(T_m, D, eta_m, p)
-        q_b = mantle.lower_boundary_flux(T_m, T_bot, D, eta_m, p)
+        ln_eta_m = mantle.log_viscosity(T_m, tab[TAB_LNETA], p.E_visc, p.T_visc_ref)
+        q_u = mantle.upper_boundary_flux(T_m, ln_eta_m, tab[TAB_LNF], p)
+        q_b = mantle.lower_boundary_flux(T_m, T_bot, D, ln_eta_m, tab[TAB_LNETA], tab[TAB_LNF], p)
         Q_bot = q_b * 4.0 * math.pi * r_bot * r_bot
         dT_rh = mantle.rheological_scale(T_m, p.a_rh, p.E_visc)
         q_lb = mantle.lid_base_flux(T_m - dT_rh, D_l, A_c, A_m, p)
