@@ -2,7 +2,8 @@
 docs/physics.md §What every run reports from the stored state (stage 2 of §Three stages).
 
 Element-wise over (sample, age): each value comes from ``thermal.model.evaluate`` -- the function the
-right-hand side uses -- at the stored state and mode, plus the core entropy terms of
+right-hand side uses, as ``evaluate_heated`` with the radiogenic heat per kg computed once per age --
+at the stored state and mode, plus the core entropy terms of
 docs/physics.md §Core entropy budget:
   E_S = -M_c c_p (2 r_c^2/(5 D_c^2)) (dT_c/dt)/T_c;   E_L = Q_L (T_i - T_c)/(T_i T_c), T_i = T_a(r_i);
   E_G = Q_G/T_c;   E_R = Q_R 2 r_c^2/(5 D_c^2 T_c);   E_k = 16 pi k_c (r_c^5 - r_i^5)/(5 D_c^4);
@@ -19,7 +20,8 @@ from .layout import (D_DTC, D_EG, D_EK, D_EL, D_ER, D_ES, D_FI, D_HB, D_HRAD, D_
                             REG_PLATEAU, Y_DL, Y_TC, Y_TM)
 from .mantle import solidus_excess
 from .model import (F_DTC, F_HB, F_HRAD, F_QADB, F_QBOT, F_QCMB, F_QG, F_QL, F_QR, F_QS, F_RI, N_F,
-                           evaluate)
+                    evaluate_heated)
+from .radiogenic import heat_per_kg
 from .parameters import MODE_COUPLED
 
 
@@ -63,9 +65,10 @@ def inner_boundary_fraction(E_S, E_L, E_G, E_R, regime):
 
 
 @njit(cache=True)
-def diagnose_one(p, ages, state, diag, tab, y, mode, dy, fl):
+def diagnose_one(p, ages, heat, state, diag, tab, y, mode, dy, fl):
     """Diagnostics of one model at every output age (state (n_age, N_STATE) -> diag (n_age, N_DIAG));
-    tab: the record's branch table (``core.build_branch_table``)."""
+    tab: the record's branch table (``core.build_branch_table``); heat: ``radiogenic.heat_per_kg`` at the
+    ages."""
     start_age = ages[0]
     c = entropy_constants(p)
     for k in range(ages.shape[0]):
@@ -77,7 +80,7 @@ def diagnose_one(p, ages, state, diag, tab, y, mode, dy, fl):
             for j in range(N_DIAG):
                 diag[k, j] = np.nan
             continue
-        evaluate(ages[k], start_age, y, mode, p, tab, dy, fl)
+        evaluate_heated(ages[k], heat[k, 0], heat[k, 1], heat[k, 2], start_age, y, mode, p, tab, dy, fl)
         regime = int(mode[M_CORE])
         T_c = y[Y_TC]
         r_i = fl[F_RI]
@@ -111,6 +114,8 @@ def diagnose(records, ages, state, diag, tabs):
     """
     n = records.shape[0]
     n_mode = state.shape[2] - N_Y
+    heat = np.empty((ages.shape[0], 3))   # the radiogenic heat per kg at each age, shared by every model
+    heat_per_kg(ages, heat)
     for i in prange(n):
         w = np.empty(core.N_TAB + 2 * N_Y + n_mode + N_F)   # per model: no shared reference counts
         tab = w[:core.N_TAB]
@@ -120,4 +125,4 @@ def diagnose(records, ages, state, diag, tabs):
         mode = w[core.N_TAB + N_Y:core.N_TAB + N_Y + n_mode]
         dy = w[core.N_TAB + N_Y + n_mode:core.N_TAB + 2 * N_Y + n_mode]
         fl = w[core.N_TAB + 2 * N_Y + n_mode:]
-        diagnose_one(records[i], ages, state[i], diag[i], tab, y, mode, dy, fl)
+        diagnose_one(records[i], ages, heat, state[i], diag[i], tab, y, mode, dy, fl)

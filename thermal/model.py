@@ -18,7 +18,8 @@ from .layout import (LAYER_HOT, LAYER_MOLTEN, LAYER_NONE, LAYER_SOLID, M_CORE, M
                             M_LID, M_RREF, M_THOLD, REG_BOTTOM_UP, REG_EUTECTIC, REG_LIQUID, REG_PLATEAU,
                             REG_SOLID, REG_TOP_DOWN, ST_BOUNDS, ST_OK, ST_ROOT, Y_DL, Y_IAQ, Y_IHL, Y_IQ,
                             Y_IQB, Y_TB, Y_TC, Y_TM)
-from .radiogenic import core_potassium_energy, core_potassium_heating, silicate_heating
+from .radiogenic import (core_potassium_energy, core_potassium_heating_from, heat_per_kg_K, heat_per_kg_Th,
+                         heat_per_kg_U, silicate_heating_from)
 from .parameters import MODE_CORE_ONLY, MODE_COUPLED
 
 # heat flows of the moment (the ``fl`` array)
@@ -133,6 +134,14 @@ def evaluate(age, start_age, y, mode, p, tab, dydt, fl):
     docs/physics.md §Mantle, §Core, §Core-only mode, §Basal layer.
     Returns a thermal status code (0 ok, 4 out of physical bounds, 5 root-finding failure).
     """
+    return evaluate_heated(age, heat_per_kg_U(age), heat_per_kg_Th(age), heat_per_kg_K(age), start_age, y, mode,
+                           p, tab, dydt, fl)
+
+
+@njit(cache=True)
+def evaluate_heated(age, h_U, h_Th, h_K, start_age, y, mode, p, tab, dydt, fl):
+    """``evaluate`` with the heat per kg of U, Th and K at ``age`` given (``radiogenic.heat_per_kg``): the
+    diagnostics, at ages every model of a batch shares, compute those once per age."""
     R = p.radius
     rc = p.r_core
     H0 = layer_thickness0(p)
@@ -146,7 +155,7 @@ def evaluate(age, start_age, y, mode, p, tab, dydt, fl):
     V_crust = tab[TAB_VCRUST]
     V_mantle = tab[TAB_VMANTLE]
     M_sil = tab[TAB_MSIL]
-    H = silicate_heating(age, p.U_ppb, p.Th_ppb, p.K_ppm) * M_sil
+    H = silicate_heating_from(h_U, h_Th, h_K, p.U_ppb, p.Th_ppb, p.K_ppm) * M_sil
     A_c = p.f_hpe_crust * H / V_crust
     A_m = (1.0 - p.f_hpe_crust - p.f_hpe_basal) * H / V_mantle
     H_layer = p.f_hpe_basal * H if H0 > 0.0 else 0.0
@@ -154,7 +163,7 @@ def evaluate(age, start_age, y, mode, p, tab, dydt, fl):
     # core
     M_c = tab[TAB_MC]
     C_S = tab[TAB_CS]
-    Q_R = M_c * core_potassium_heating(age, p.K_core_ppm)
+    Q_R = M_c * core_potassium_heating_from(h_K, p.K_core_ppm)
     X = released_core_energy(age, start_age, y, mode, p)
     r_i, C_fr, frac_L, held, ok = core_freezing(T_c, X, regime, mode[M_RREF], p, tab)
     if not ok:

@@ -41,16 +41,39 @@ def heat_per_kg_K(age):
 @njit(cache=True)
 def silicate_heating(age, U_ppb, Th_ppb, K_ppm):
     """Heat production h(t) of the bulk silicate Moon, W/kg (docs/physics.md §Radiogenic heating)."""
-    return (U_ppb * 1e-9 * heat_per_kg_U(age) + Th_ppb * 1e-9 * heat_per_kg_Th(age)
-            + K_ppm * 1e-6 * heat_per_kg_K(age))
+    return silicate_heating_from(heat_per_kg_U(age), heat_per_kg_Th(age), heat_per_kg_K(age), U_ppb, Th_ppb,
+                                 K_ppm)
+
+
+@njit(cache=True)
+def silicate_heating_from(h_U, h_Th, h_K, U_ppb, Th_ppb, K_ppm):
+    """``silicate_heating`` from the heat per kg of U, Th and K at the age (the same operations: the
+    same number); those three depend on the age alone, so a batch evaluated at shared ages computes
+    them once per age (``heat_per_kg``)."""
+    return U_ppb * 1e-9 * h_U + Th_ppb * 1e-9 * h_Th + K_ppm * 1e-6 * h_K
+
+
+@njit(cache=True)
+def heat_per_kg(ages, out):
+    """out[k] = (heat_per_kg_U, heat_per_kg_Th, heat_per_kg_K) at ages[k] (W per kg of the element)."""
+    for k in range(ages.shape[0]):
+        out[k, 0] = heat_per_kg_U(ages[k])
+        out[k, 1] = heat_per_kg_Th(ages[k])
+        out[k, 2] = heat_per_kg_K(ages[k])
 
 
 @njit(cache=True)
 def core_potassium_heating(age, K_core_ppm):
     """Core radiogenic heating per kg of core, h_K(t) (docs/physics.md §Radiogenic heating, Q_R = M_c h_K)."""
+    return core_potassium_heating_from(heat_per_kg_K(age), K_core_ppm)
+
+
+@njit(cache=True)
+def core_potassium_heating_from(h_K, K_core_ppm):
+    """``core_potassium_heating`` from the heat per kg of K at the age."""
     if K_core_ppm == 0.0:
         return 0.0
-    return K_core_ppm * 1e-6 * heat_per_kg_K(age)
+    return K_core_ppm * 1e-6 * h_K
 
 
 @njit(cache=True)
