@@ -22,6 +22,7 @@ from ...thermal.layout import FLAG_ORBIT_UNDEFINED, N_DIAG, N_STATE, N_SUMMARY
 from ..io import store
 from ..record.likelihood import make_plan, plan_columns, restrict_plan
 from ..record.scoring import loglike_for_outputs
+from ..spec import sampling
 from ..spec.sweep import GRID_SUMMARIES
 
 
@@ -222,8 +223,10 @@ def compute_reduced(spec, records: np.ndarray) -> tuple[dict, np.ndarray]:
 
 
 def warmup() -> float:
-    """Compile (or load from the on-disk cache) every kernel with its one signature; returns seconds."""
+    """Compile (or load from the on-disk cache) every kernel with its one signature, and import what a unit
+    needs beyond them (``sampling.preload``); returns seconds."""
     t0 = time.perf_counter()
+    sampling.preload()
     recs = registry.make_records(2)
     compute(recs, {"start_age": 4.5, "output_step": 0.5})
     thermal_model.build_tables(recs, np.empty((2, N_TAB)))     # what after_kernel uses on a stored history

@@ -79,6 +79,13 @@ def _split_axes(axes: list[Axis], method: str, n: int) -> tuple[list[Axis], list
     return lists, ranges
 
 
+def preload() -> None:
+    """Import scipy.stats.qmc now: for a worker warming up (``pipeline.warmup``), so that its first unit,
+    which draws the unit's samples, does not pay the import (~0.5-1 s, measured as the first dask task of
+    a sweep taking 1.4 s instead of 0.6 s)."""
+    from scipy.stats import qmc  # noqa: F401
+
+
 def sample(axes: list[Axis], method: str, n: int, seed: int) -> dict:
     """Values of every varied parameter along ``sample`` (dict name -> list or array of length N).
 
