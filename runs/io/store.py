@@ -1104,7 +1104,7 @@ def chunk_bounds(g, i: int) -> tuple[int, int]:
 # open and builds each array from it on every ``g[name]``, which cost ~90 ms a unit for a 67-array store
 # (measured on 256-model units at 0.05 Ga: 0.21 s of writing against 0.08 s of computing). One store is
 # kept; a recreated or edited store (--overwrite, a repair) has a new root file and is opened again.
-_UNIT_STORE: dict = {}
+_UNIT_STORE: list = [None]     # [(key, group, arrays, names)]: replaced whole, so threads never see half of it
 
 
 def _root_signature(p: Path):
@@ -1118,30 +1118,35 @@ def _root_signature(p: Path):
 def open_unit_store(path) -> zarr.Group:
     """``open_store(path, "r+")`` for a process that writes units, kept per process (see _UNIT_STORE)."""
     p = Path(path).absolute()
-    sig = _root_signature(p)
-    if sig is not None and _UNIT_STORE.get("key") == (str(p), sig, os.getpid()):
-        return _UNIT_STORE["group"]
+    key = (str(p), _root_signature(p), os.getpid())
+    kept = _UNIT_STORE[0]
+    if key[1] is not None and kept is not None and kept[0] == key:
+        return kept[1]
     g = open_store(p, mode="r+")
-    _UNIT_STORE.clear()
-    _UNIT_STORE.update(key=(str(p), sig, os.getpid()), group=g, arrays={}, names=set(g.array_keys()))
+    _UNIT_STORE[0] = (key, g, {}, frozenset(g.array_keys()))
     return g
+
+
+def _kept(g: zarr.Group):
+    kept = _UNIT_STORE[0]
+    return kept if kept is not None and kept[1] is g else None
 
 
 def unit_array(g: zarr.Group, name: str):
     """Array ``name`` of g, for writing (chunks equal to the fill value still written); kept per process
     when g is the unit store of ``open_unit_store``."""
-    if _UNIT_STORE.get("group") is g:
-        cache = _UNIT_STORE["arrays"]
-        if name not in cache:
-            cache[name] = g[name].with_config(WRITE_EMPTY)
-        return cache[name]
-    return g[name].with_config(WRITE_EMPTY)
+    kept = _kept(g)
+    if kept is None:
+        return g[name].with_config(WRITE_EMPTY)
+    arrays = kept[2]
+    if name not in arrays:
+        arrays[name] = g[name].with_config(WRITE_EMPTY)
+    return arrays[name]
 
 
 def _has_array(g: zarr.Group, name: str) -> bool:
-    if _UNIT_STORE.get("group") is g:
-        return name in _UNIT_STORE["names"]
-    return name in g
+    kept = _kept(g)
+    return name in kept[3] if kept is not None else name in g
 
 
 _WRITERS: dict = {}
