@@ -17,6 +17,7 @@ from .parameters import LIQUIDUS_LINEAR
 M_S, M_FE = 32.065, 55.845
 NT = 64                      # nodes of the per-record T* branch table
 NSCAN = 129                  # scan points when locating the branch (<= 3 NT: the scan is kept in the node slots)
+assert NSCAN <= 3 * NT, "build_branch_table keeps its scan of T* in the 3 NT node slots"
 # table layout (per model, float64)
 (TAB_RSTAR, TAB_TMAX, TAB_REND, TAB_TEND, TAB_ENDKIND, TAB_TLCMB0, TAB_XSTAR, TAB_REU, TAB_RPE, TAB_TPE,
  TAB_CURV) = range(11)
