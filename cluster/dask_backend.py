@@ -95,7 +95,9 @@ class DaskBackend(Backend):
     scheduler) or ``cluster`` (a distributed cluster object, e.g. from ``cluster.jobqueue``); ``retries``
     for a chunk whose task raised; ``tasks_per_worker``: tasks in flight per worker thread (the bound of
     the queue: a worker always has chunks waiting while it computes one, and half the bound is
-    refilled at a time, in one graph update).
+    refilled at a time, in one graph update). 8, not fewer: on a 2-worker LocalCluster a unit that does
+    nothing costs 3.6 ms of round trip at 4 a worker, 2.6 ms at 8 and no less at 16 (the driver waits
+    for results less often); units of real size do not notice.
 
     Bookkeeping of the last ``map`` (read by tests and benchmarks): ``in_flight_limit`` (the largest
     bound in force), ``max_in_flight`` (the most tasks ever in flight at once), ``submitted``.
@@ -104,7 +106,7 @@ class DaskBackend(Backend):
     name = "dask"
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None, cluster=None, retries: int = 3,
-                 tasks_per_worker: int = 4):
+                 tasks_per_worker: int = 8):
         if not isinstance(tasks_per_worker, int) or tasks_per_worker < 1:
             raise ValueError(f"tasks_per_worker must be a positive integer, got {tasks_per_worker!r}")
         self.workers, self.scheduler, self.cluster, self.retries = workers, scheduler, cluster, retries

@@ -33,7 +33,7 @@ def _scheduler_tasks(dask_scheduler):
 
 
 def test_20000_units_through_dask_with_a_bounded_queue(local_cluster):
-    """20,000 units of 2 models each: every unit runs once, at most 4 per worker are ever in flight
+    """20,000 units of 2 models each: every unit runs once, at most 8 per worker are ever in flight
     (the backend's count and the scheduler's own task table, sampled as results arrive)."""
     lc, watcher = local_cluster
     n_units = 20_000
@@ -50,9 +50,9 @@ def test_20000_units_through_dask_with_a_bounded_queue(local_cluster):
     assert reports == []                                    # collect=False: nothing kept in the driver
     assert sorted(seen) == list(range(n_units))             # each unit exactly once
     assert be.submitted == n_units
-    assert be.in_flight_limit == 8                          # 4 tasks per worker x 2 workers
-    assert 4 <= be.max_in_flight <= 8
-    assert len(scheduler_counts) == 20 and max(scheduler_counts) <= 8 + 4   # + released, not yet forgotten
+    assert be.in_flight_limit == 16                         # 8 tasks per worker x 2 workers
+    assert 8 <= be.max_in_flight <= 16
+    assert len(scheduler_counts) == 20 and max(scheduler_counts) <= 16 + 8  # + released, not yet forgotten
 
 
 # --- reduced sweeps -------------------------------------------------------------------------------
