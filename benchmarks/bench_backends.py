@@ -9,7 +9,7 @@
 "Bare" is ``runs.pipeline.compute`` on the same chunks, single-threaded, in 1 or 2 processes started
 together (after a file barrier), writing nothing. Every sweep rate is the one the backend reports: the
 clock starts once the store exists and every rank/worker has loaded the compiled kernels (dask: a
-LocalCluster started and warmed beforehand, whose start-up is reported as dask_startup_s; MPI: the
+LocalCluster started by ``cluster.dask_backend.local_cluster``, as a sweep starts it, and warmed beforehand, whose start-up is reported as dask_startup_s; MPI: the
 launch, imports and cache loads are reported as mpi_startup_s). Every process runs Numba single-threaded
 (NUMBA_NUM_THREADS=1). Each configuration runs twice, interleaved, and its best rate counts; the
 machine's load average is reported: other work on a 2-core machine lowers the 2-process figures first.
@@ -101,22 +101,14 @@ def serial_rate(spec: Path, work: Path) -> float:
 
 def dask_rate(spec: Path, n: int, work: Path) -> tuple[float, float]:
     """(models/s the dask backend reports on a warm LocalCluster of n workers, cluster start-up seconds)."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
+    from lunadyn.cluster.dask_backend import local_cluster
     from lunadyn.runs import api
     from lunadyn.runs.compute import pipeline
 
-    old = os.environ.get("NUMBA_NUM_THREADS")
-    os.environ["NUMBA_NUM_THREADS"] = "1"
     t = time.perf_counter()
-    try:
-        lc = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                          silence_logs=40)
-    finally:
-        if old is None:
-            os.environ.pop("NUMBA_NUM_THREADS")
-        else:
-            os.environ["NUMBA_NUM_THREADS"] = old
+    lc = local_cluster(n)        # the workers a sweep starts (single-threaded Numba, lunadyn's dask settings)
     try:
         with Client(lc) as client:
             client.run(pipeline.warmup)
