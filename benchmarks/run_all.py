@@ -14,10 +14,11 @@ import bench_dynamo  # noqa: E402
 import bench_fit  # noqa: E402
 import bench_infer  # noqa: E402
 import bench_kernel  # noqa: E402
+import bench_machine  # noqa: E402
 import bench_scale  # noqa: E402
 import bench_sweep  # noqa: E402
 
-BENCHES = [("thermal kernel (issue 2)", bench_kernel.run), ("dynamo stage (issue 3)", bench_dynamo.run),
+BENCHES = [("machine", bench_machine.run), ("thermal kernel (issue 2)", bench_kernel.run), ("dynamo stage (issue 3)", bench_dynamo.run),
            ("sweep (issue 4)", bench_sweep.run), ("backends (issue 5)", bench_backends.run),
            ("compare and fit (issue 6)", bench_fit.run), ("inference (issue 11)", bench_infer.run),
            ("sweeps at scale (issue 13)", bench_scale.run)]
