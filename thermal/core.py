@@ -39,9 +39,12 @@ N_TAB = TAB_REC0 + N_RECORD_CONSTANTS
 END_EUTECTIC, END_MINIMUM, END_SOLID = 3, 2, 4
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
+# T* and the liquidus (adiabat_length ... freezing_temperature) are inline="always": the branch table and
+# the r_i root find call them ~500 times a model, and a compiled call costs more than their arithmetic
+# (thermal/kernel.py, "Compilation")
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def adiabat_length(p):
     """Adiabatic length scale D_c = sqrt(3 c_p / (2 pi alpha_c rho_c G)) (Nimmo 2009 Table 1)."""
     return math.sqrt(3.0 * p.cp_core / (2.0 * math.pi * p.alpha_core * p.rho_core * G))
@@ -61,13 +64,13 @@ def secular_capacity(p):
     return core_mass(p) * p.cp_core * (1.0 + 2.0 * p.r_core ** 2 / (5.0 * D * D))
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def core_pressure(r, p):
     """P(r) = P_cmb + (2/3) pi G rho_c^2 (r_c^2 - r^2), Pa (docs/physics.md §Core structure)."""
     return p.p_cmb + 2.0 / 3.0 * math.pi * G * p.rho_core ** 2 * (p.r_core ** 2 - r * r)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def outer_core_sulfur(r_i, p):
     """c_oc = c0 / (1 - (r_i/r_c)^3): sulfur rejected by the inner core stays in the outer core."""
     f3 = (r_i / p.r_core) ** 3
@@ -80,7 +83,7 @@ def eutectic_radius(p):
     return p.r_core * (1.0 - p.sulfur_core / p.sulfur_eutectic) ** (1.0 / 3.0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def liquidus(P, c, p):
     """Core liquidus T_L(P, c) and its partials (dT_L/dP in K/Pa, dT_L/dc per unit mass fraction).
 
@@ -110,7 +113,7 @@ def liquidus(P, c, p):
     return T, dTdP, dTdx * dxdc
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def freezing_temperature(r, p):
     """T*(r) = T_L(P(r), c_oc(r)) exp((r^2 - r_c^2)/D_c^2) and dT*/dr (docs/physics.md §Core liquidus).
 
@@ -205,7 +208,7 @@ def _golden_extremum(a, b, p, sign):
     return 0.5 * (a + b)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def build_branch_table(p, tab):
     """Fill ``tab`` (length N_TAB) with the bottom-up branch of T*(r), from the record alone.
 
@@ -273,7 +276,7 @@ def build_branch_table(p, tab):
     tab[TAB_T0 + NT - 1] = tab[TAB_TEND]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def inner_core_radius(T_c, p, tab):
     """Bottom-up inner-core radius r_i(T_c) and dT*/dr at it (docs/physics.md §Core regimes, regime 1).
 
@@ -355,7 +358,7 @@ def inner_core_radius(T_c, p, tab):
     return r, freezing_temperature(r, p)[1], False
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def nucleus_radius(X, p, tab):
     """Radius of an off-centre nucleus grown at the T_c plateau by the released energy X (J).
 

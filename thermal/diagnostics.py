@@ -38,7 +38,7 @@ def entropy_constants(p):
             16.0 * math.pi * p.k_core, rc ** 5, 5.0 * D ** 4, core.adiabatic_factor(p))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def entropy_terms(T_c, r_i, dTc_dt, Q_L, Q_G, Q_R, p, c):
     """(E_S, E_L, E_G, E_R, E_k) in W/K, signed (docs/physics.md §Core entropy budget); c: the record's
     ``entropy_constants``."""
@@ -64,7 +64,7 @@ def inner_boundary_fraction(E_S, E_L, E_G, E_R, regime):
     return min(max((E_L + E_G) / den, 0.0), 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def diagnose_one(p, ages, heat, state, diag, tab, y, mode, dy, fl):
     """Diagnostics of one model at every output age (state (n_age, N_STATE) -> diag (n_age, N_DIAG));
     tab: the record's branch table (``core.build_branch_table``); heat: ``radiogenic.heat_per_kg`` at the
@@ -80,7 +80,7 @@ def diagnose_one(p, ages, heat, state, diag, tab, y, mode, dy, fl):
             for j in range(N_DIAG):
                 diag[k, j] = np.nan
             continue
-        evaluate_heated(ages[k], heat[k, 0], heat[k, 1], heat[k, 2], start_age, y, mode, p, tab, dy, fl)
+        evaluate_heated(ages[k], heat[k, 0], heat[k, 1], heat[k, 2], start_age, y, mode, p, tab, dy, fl, True)
         regime = int(mode[M_CORE])
         T_c = y[Y_TC]
         r_i = fl[F_RI]

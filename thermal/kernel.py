@@ -8,6 +8,14 @@ function sits on its threshold, and the crossing component snapped onto it befor
 Time runs as tau = start_age - age (Ga). One batched entry point (``integrate``), ``prange`` over models,
 one scratch buffer per model (no allocation per step), bitwise deterministic (no fastmath, no cross-model state).
 
+Compilation (issue 13, measured with perf): every compiled call increfs and decrefs each array argument
+with atomic instructions (Numba's runtime, NRT); over the ~400 right-hand sides of one model that cost
+17 % of the kernel (116 -> 96 us a model). The functions of the integration that allocate nothing are
+therefore compiled with ``_nrt=False`` (their array arguments are borrowed from ``integrate``, which owns
+them), and the short functions of T* that the root finds call hundreds of times a model
+(``core.freezing_temperature`` and what it calls) are inlined (``inline='always'``, a further 8 %).
+Neither changes a single operation: the results are bitwise those of the plain ``@njit(cache=True)``.
+
 The Runge-Kutta tableau and dense-output matrix are Dormand & Prince (1980) / Shampine (1986), the
 coefficients of scipy.integrate.RK45; hand-written here because the integrator must run inside Numba.
 """
@@ -25,7 +33,7 @@ from .layout import (FLAG_REGIME2, FLAG_REMELT, ST_CODE_MASK, LAYER_HOT, LAYER_M
                             S_AGE_BMO, S_AGE_NUC, S_BOOK_CORE, S_BOOK_CORE_SCALE, S_BOOK_LAYER,
                             S_BOOK_LAYER_SCALE, S_NSTEPS, ST_BOOKS, ST_BOUNDS, ST_MAX_STEPS, ST_NONFINITE, ST_OK,
                             ST_UNDERFLOW, Y_DL, Y_IAQ, Y_IHL, Y_IQ, Y_IQB, Y_TB, Y_TC, Y_TM)
-from .model import (F_CFR, F_RI, N_F, core_energy, core_freezing, evaluate, gravitating_radius,
+from .model import (F_CFR, F_RI, N_F, core_energy, core_freezing, evaluate_rates, gravitating_radius,
                            layer_thickness0, prepare_table, released_core_energy)
 from .radiogenic import core_potassium_energy
 from .parameters import MODE_COUPLED
@@ -83,7 +91,7 @@ W_Q = W_YS + N_Y
 N_WORK = W_Q + 4 * N_Y
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def event_functions(age, start_age, y, mode, p, tab, g, r_i_known):
     """Event functions of the current mode (g > 0 before, <= 0 at or after the event), in kelvin;
     +inf for events that cannot happen in the current mode.
@@ -125,7 +133,7 @@ def event_functions(age, start_age, y, mode, p, tab, g, r_i_known):
         g[EV_LID] = (y[Y_DL] - p.crust_thickness) * 1e-3
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def rk_step(tau0, y0, h, mode, p, tab, start_age, K, yt, y1, dy, fl):
     """One Dormand-Prince 5(4) step from (tau0, y0) with K[0] = f(tau0, y0) given.
 
@@ -139,7 +147,7 @@ def rk_step(tau0, y0, h, mode, p, tab, start_age, K, yt, y1, dy, fl):
             for m in range(s):
                 acc += RK_A[s, m] * K[m, j]
             yt[j] = y0[j] + h * acc
-        st = evaluate(start_age - (tau0 + RK_C[s] * h), start_age, yt, mode, p, tab, K[s], fl)
+        st = evaluate_rates(start_age - (tau0 + RK_C[s] * h), start_age, yt, mode, p, tab, K[s], fl)
         if st != 0:
             status = st
     for j in range(N_Y):
@@ -147,7 +155,7 @@ def rk_step(tau0, y0, h, mode, p, tab, start_age, K, yt, y1, dy, fl):
         for m in range(6):
             acc += RK_B[m] * K[m, j]
         y1[j] = y0[j] + h * acc
-    st = evaluate(start_age - (tau0 + h), start_age, y1, mode, p, tab, K[6], fl)
+    st = evaluate_rates(start_age - (tau0 + h), start_age, y1, mode, p, tab, K[6], fl)
     if st != 0:
         status = st
     for j in range(N_Y):
@@ -158,7 +166,7 @@ def rk_step(tau0, y0, h, mode, p, tab, start_age, K, yt, y1, dy, fl):
     return status
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def error_norm(err, y0, y1, rtol, w_tc):
     """RMS of err_i / (atol_i + rtol max(|y0_i|, |y1_i|)), atol_i = rtol x ATOL_SCALE_i
     (docs/physics.md §Numerics and events).
@@ -178,7 +186,7 @@ def error_norm(err, y0, y1, rtol, w_tc):
     return math.sqrt(s / N_Y)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def dense_coeffs(K, Q):
     """Q = K^T P (N_Y x 4): the step's dense-output polynomial, formed once per step."""
     for j in range(N_Y):
@@ -189,14 +197,14 @@ def dense_coeffs(K, Q):
             Q[j, c] = acc
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def dense(theta, h, y0, Q, out):
     """Dense output y(tau0 + theta h) = y0 + h sum_c Q_c theta^(c+1) (Q from ``dense_coeffs``)."""
     for j in range(N_Y):
         out[j] = y0[j] + h * theta * (Q[j, 0] + theta * (Q[j, 1] + theta * (Q[j, 2] + theta * Q[j, 3])))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def locate_event(ev, tau0, h, y0, Q, mode, p, tab, start_age, g0, yt, gt):
     """theta in (0, 1] where event ``ev`` crosses on the dense output (Illinois regula falsi)."""
     a, fa = 0.0, g0[ev]
@@ -229,7 +237,7 @@ def locate_event(ev, tau0, h, y0, Q, mode, p, tab, start_age, g0, yt, gt):
     return b
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def crosses(g0, g1):
     """Whether an event function crossed its threshold during a step (g0 at its start, g1 at its end).
 
@@ -240,7 +248,7 @@ def crosses(g0, g1):
     return (g0 > 0.0 and g1 <= 0.0) or (g0 == 0.0 and g1 < 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def rebase_released_energy(age, start_age, y, mode, p, X_target, side):
     """Set mode[M_EREF] so that the released energy X of the state is X_target, rounding to the side
     ``side`` (+1: X >= X_target, -1: X <= X_target), so that a held regime never starts beyond the
@@ -254,7 +262,7 @@ def rebase_released_energy(age, start_age, y, mode, p, X_target, side):
         mode[M_EREF] = np.nextafter(mode[M_EREF], -math.inf if side > 0 else math.inf)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def refine_bracketed(tau, y0, lo, glo, hi, ghi, h_last, ev, g_tol, mode, p, tab, start_age, K, yt, y1, dy,
                      fl, gt):
     """Step length that lands event ``ev`` on its threshold, by Illinois regula falsi on the bracket
@@ -293,7 +301,7 @@ def refine_bracketed(tau, y0, lo, glo, hi, ghi, h_last, ev, g_tol, mode, p, tab,
     return hi
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def initial_mode(start_age, y, mode, p, tab, dy, fl):
     """Discrete mode at start_age (docs/physics.md §Structure and state, §Molten basal layer): layer branch by the sign of the net heating."""
     for k in range(N_MODE):
@@ -325,13 +333,13 @@ def initial_mode(start_age, y, mode, p, tab, dy, fl):
             mode[M_LAYER] = LAYER_SOLID
         else:
             mode[M_LAYER] = LAYER_HOT
-            evaluate(start_age, start_age, y, mode, p, tab, dy, fl)
+            evaluate_rates(start_age, start_age, y, mode, p, tab, dy, fl)
             if dy[Y_TB] <= 0.0:
                 mode[M_LAYER] = LAYER_MOLTEN
     return status
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def apply_event(ev, age, start_age, y, mode, p, tab, summ):
     """Snap the crossing component onto its threshold and change the mode. Returns (status, flags)."""
     dT = p.dT_core_bmo
@@ -416,7 +424,7 @@ def apply_event(ev, age, start_age, y, mode, p, tab, summ):
     return status, flags
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def core_book_energy(age, start_age, y, mode, p, tab):
     """E_core of the state (docs/physics.md §Energy books)."""
     X = released_core_energy(age, start_age, y, mode, p)
@@ -424,7 +432,7 @@ def core_book_energy(age, start_age, y, mode, p, tab):
     return core_energy(y[Y_TC], r_i, gravitating_radius(r_i, int(mode[M_CORE]), mode[M_RREF]), p)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def layer_book_energy(y, mode, p):
     """E_layer of the state (docs/physics.md §Energy books); 0 without a basal layer."""
     if layer_thickness0(p) <= 0.0:
@@ -452,7 +460,7 @@ def books_verdict(book_core, core_scale, book_layer, layer_scale, rtol):
     return ST_OK
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def initial_state(p, y):
     """y at start_age: T_m = T_mantle0, D_l = lid0; with a basal layer T_b = T_bmo0 and T_c = T_b + dT_cb,
     else T_c = T_cmb0; integral states 0."""
@@ -470,7 +478,7 @@ def initial_state(p, y):
     y[Y_IHL] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _store(out, i, k, y, mode, H0):
     """state[i, k] = (y, mode), with T_basal reported equal to T_cmb when there is no basal layer."""
     for j in range(N_Y):
@@ -481,7 +489,7 @@ def _store(out, i, k, y, mode, H0):
         out[i, k, N_Y + j] = mode[j]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
     """Integrate one record from ages[0] to 0; fill out[i] (n_age, N_STATE) and summ (N_SUMMARY).
 
@@ -528,7 +536,7 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
     h = H_FIRST
     n_steps = 0
     n_tries = 0
-    status = evaluate(start_age, start_age, y0, mode, p, tab, K[0], fl)
+    status = evaluate_rates(start_age, start_age, y0, mode, p, tab, K[0], fl)
     event_functions(start_age, start_age, y0, mode, p, tab, g0, fl[F_RI])
     while tau < tau_end and status == ST_OK:
         if n_tries >= max_steps:
@@ -637,7 +645,7 @@ def integrate_one(p, ages, rtol, max_steps, out, i, summ, w):
             y0[j] = y1[j]
         tau = tau_new
         if ev >= 0:
-            status = evaluate(age_new, start_age, y0, mode, p, tab, K[0], fl)
+            status = evaluate_rates(age_new, start_age, y0, mode, p, tab, K[0], fl)
             if ev == EV_NUCLEATION:
                 h = H_AFTER_NUCLEATION
             else:

@@ -35,7 +35,7 @@ N_F = 15
  TAB_LNF) = range(core.TAB_REC0, core.TAB_REC0 + core.N_RECORD_CONSTANTS)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def record_constants(p, tab):
     """Fill the record-constant slots of ``tab``: V_crust = (4/3) pi (R^3 - (R - d_c)^3), V_mantle =
     (4/3) pi ((R - d_c)^3 - (r_c + H0)^3), V_layer = (4/3) pi ((r_c + H0)^3 - r_c^3), the silicate mass,
@@ -58,7 +58,7 @@ def record_constants(p, tab):
     tab[TAB_LNF] = mantle.log_rayleigh_factor(p)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def prepare_table(p, tab):
     """The record's table (length core.N_TAB) that ``evaluate`` reads: the core's branch table
     (``core.build_branch_table``) and the record constants (``record_constants``)."""
@@ -83,14 +83,14 @@ def layer_thickness0(p):
     return p.bmo_thickness0 if p.mode == MODE_COUPLED else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def released_core_energy(age, start_age, y, mode, p):
     """X = int (Q_cmb - Q_R) dt since the last regime entry (J), from the integral states."""
     M_c = core.core_mass(p)
     return y[Y_IQ] - core_potassium_energy(start_age, age, p.K_core_ppm, M_c) - mode[M_EREF]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def core_freezing(T_c, X, regime, r_ref, p, tab):
     """Inner core of the moment (docs/physics.md §Core regimes).
 
@@ -127,7 +127,7 @@ def core_freezing(T_c, X, regime, r_ref, p, tab):
     return r_i, C_fr, lat_r2 / (lat_r2 + grav_r2), False, ok
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def evaluate(age, start_age, y, mode, p, tab, dydt, fl):
     """Right-hand side dy/dtau (per Ga of model time, tau = start_age - age) and heat flows (W).
 
@@ -135,13 +135,23 @@ def evaluate(age, start_age, y, mode, p, tab, dydt, fl):
     Returns a thermal status code (0 ok, 4 out of physical bounds, 5 root-finding failure).
     """
     return evaluate_heated(age, heat_per_kg_U(age), heat_per_kg_Th(age), heat_per_kg_K(age), start_age, y, mode,
-                           p, tab, dydt, fl)
+                           p, tab, dydt, fl, True)
 
 
-@njit(cache=True)
-def evaluate_heated(age, h_U, h_Th, h_K, start_age, y, mode, p, tab, dydt, fl):
+@njit(cache=True, _nrt=False)
+def evaluate_rates(age, start_age, y, mode, p, tab, dydt, fl):
+    """``evaluate`` for the integrator: the same dy/dtau (the same operations, so the same numbers), with
+    only the flows the integrator reads filled in ``fl`` (F_RI, F_CFR); the flows that only the
+    diagnostics report (Q_s, Q_ad,b, Q_L, Q_G and the rest) are not computed."""
+    return evaluate_heated(age, heat_per_kg_U(age), heat_per_kg_Th(age), heat_per_kg_K(age), start_age, y, mode,
+                           p, tab, dydt, fl, False)
+
+
+@njit(cache=True, _nrt=False)
+def evaluate_heated(age, h_U, h_Th, h_K, start_age, y, mode, p, tab, dydt, fl, flows):
     """``evaluate`` with the heat per kg of U, Th and K at ``age`` given (``radiogenic.heat_per_kg``): the
-    diagnostics, at ages every model of a batch shares, compute those once per age."""
+    diagnostics, at ages every model of a batch shares, compute those once per age. With ``flows`` False
+    only fl[F_RI] and fl[F_CFR] are filled (``evaluate_rates``)."""
     R = p.radius
     rc = p.r_core
     H0 = layer_thickness0(p)
@@ -164,7 +174,8 @@ def evaluate_heated(age, h_U, h_Th, h_K, start_age, y, mode, p, tab, dydt, fl):
     M_c = tab[TAB_MC]
     C_S = tab[TAB_CS]
     Q_R = M_c * core_potassium_heating_from(h_K, p.K_core_ppm)
-    X = released_core_energy(age, start_age, y, mode, p)
+    # X enters only the held regimes' inner core (``core_freezing``): two exponentials saved elsewhere
+    X = released_core_energy(age, start_age, y, mode, p) if regime == REG_PLATEAU or regime == REG_EUTECTIC else 0.0
     r_i, C_fr, frac_L, held, ok = core_freezing(T_c, X, regime, mode[M_RREF], p, tab)
     if not ok:
         status = ST_ROOT
@@ -196,7 +207,8 @@ def evaluate_heated(age, h_U, h_Th, h_K, start_age, y, mode, p, tab, dydt, fl):
         Q_bot = q_b * 4.0 * math.pi * r_bot * r_bot
         dT_rh = mantle.rheological_scale(T_m, p.a_rh, p.E_visc)
         q_lb = mantle.lid_base_flux(T_m - dT_rh, D_l, A_c, A_m, p)
-        Q_s = mantle.surface_flux(q_lb, D_l, A_c, A_m, p) * 4.0 * math.pi * R * R
+        if flows:
+            Q_s = mantle.surface_flux(q_lb, D_l, A_c, A_m, p) * 4.0 * math.pi * R * R
         dDl = (q_lb - q_u) / (p.rho_mantle * p.cp_mantle * dT_rh)
         if mode[M_LID] > 0.5 and dDl < 0.0:
             dDl = 0.0
@@ -222,13 +234,6 @@ def evaluate_heated(age, h_U, h_Th, h_K, start_age, y, mode, p, tab, dydt, fl):
                 Q_cmb = Q_R - C_core * dTb
             dTc = dTb
 
-    if held:
-        Q_L = frac_L * (Q_cmb - Q_R)
-        Q_G = (Q_cmb - Q_R) - Q_L
-    else:
-        Q_L = -C_fr * dTc * frac_L
-        Q_G = -C_fr * dTc - Q_L
-
     dydt[Y_TM] = dTm * GA
     dydt[Y_DL] = dDl * GA
     dydt[Y_TC] = dTc * GA
@@ -239,6 +244,15 @@ def evaluate_heated(age, h_U, h_Th, h_K, start_age, y, mode, p, tab, dydt, fl):
     dydt[Y_IHL] = H_layer * GA
 
     fl[F_RI] = r_i
+    fl[F_CFR] = C_fr
+    if not flows:
+        return status
+    if held:
+        Q_L = frac_L * (Q_cmb - Q_R)
+        Q_G = (Q_cmb - Q_R) - Q_L
+    else:
+        Q_L = -C_fr * dTc * frac_L
+        Q_G = -C_fr * dTc - Q_L
     fl[F_HB] = H_b
     fl[F_QS] = Q_s
     fl[F_QCMB] = Q_cmb
@@ -250,7 +264,6 @@ def evaluate_heated(age, h_U, h_Th, h_K, start_age, y, mode, p, tab, dydt, fl):
     fl[F_DTC] = dTc
     fl[F_QL] = Q_L
     fl[F_QG] = Q_G
-    fl[F_CFR] = C_fr
     fl[F_AC] = A_c
     fl[F_AM] = A_m
     return status
