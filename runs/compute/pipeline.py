@@ -20,6 +20,7 @@ from ...thermal import model as thermal_model
 from ...thermal.core import N_TAB
 from ...thermal.layout import FLAG_ORBIT_UNDEFINED, N_DIAG, N_STATE, N_SUMMARY
 from ..io import store
+from . import allocator
 from ..record.likelihood import make_plan, plan_columns, restrict_plan
 from ..record.scoring import loglike_for_outputs
 from ..spec import sampling
@@ -58,6 +59,7 @@ def compute(records: np.ndarray, settings: dict | None = None, timings: dict | N
     model's values at an age are bitwise the same whatever other ages are asked for (``Reduction``);
     the dynamo end ages are read off ``ages`` (the output grid's only when ``ages`` is that grid).
     """
+    allocator.keep_freed_memory()      # the next batch reuses this one's pages (runs/compute/allocator.py)
     s = {**DEFAULT_SETTINGS, **(settings or {})}
     if ages is None:
         ages = output_ages(float(s["start_age"]), float(s["output_step"]))
