@@ -4,6 +4,7 @@
 submit`` creates the store before the array starts, so the tasks' ``once`` only validates it.
 """
 from .errors import ClusterError
+from .protocol import one_core_io
 from .serial import SerialBackend
 
 
@@ -18,6 +19,7 @@ class ArraySliceBackend(SerialBackend):
         if not isinstance(task_index, int) or not 0 <= task_index < n_tasks:
             raise ClusterError(f"--task-index {task_index!r}: expected 0 <= I < --n-tasks {n_tasks}")
         self.task_index, self.n_tasks = task_index, n_tasks
+        one_core_io()            # one task per core (cluster.protocol.ONE_CORE_ENV)
 
     def map(self, fn, todo, on_report=None, collect: bool = True) -> list:
         mine = (i for i in todo if i % self.n_tasks == self.task_index)     # lazily: no list of 10^6

@@ -23,7 +23,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-from .protocol import Backend, keeps
+from .protocol import ONE_CORE_ENV, Backend, keeps
 
 REFRESH_S = 1.0   # how often the worker count behind the in-flight bound is re-read
 
@@ -53,8 +53,9 @@ def local_cluster(workers: int | None = None, preload=()):
     from distributed import LocalCluster  # imported only where a cluster is used
 
     n = workers or os.cpu_count() or 1
-    old = os.environ.get("NUMBA_NUM_THREADS")
-    os.environ["NUMBA_NUM_THREADS"] = "1"     # inherited by the fork server and the worker processes
+    env = {"NUMBA_NUM_THREADS": "1", **ONE_CORE_ENV}    # inherited by the fork server and the workers
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     method = "forkserver" if preload and "forkserver" in multiprocessing.get_all_start_methods() else None
     try:
         with dask.config.set({**WORKER_CONFIG,
@@ -69,10 +70,11 @@ def local_cluster(workers: int | None = None, preload=()):
             return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                                 silence_logs=40)
     finally:
-        if old is None:
-            os.environ.pop("NUMBA_NUM_THREADS", None)
-        else:
-            os.environ["NUMBA_NUM_THREADS"] = old
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 @contextmanager

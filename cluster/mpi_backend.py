@@ -38,7 +38,7 @@ import warnings
 
 import numpy as np
 
-from .protocol import Backend, keeps
+from .protocol import Backend, keeps, one_core_io
 
 # slots of the shared window on rank 0
 NEXT, CHUNKS_DONE, MODELS_DONE, STOP = 0, 1, 2, 3
@@ -103,6 +103,7 @@ class MpiBackend(Backend):
 
     def __init__(self, comm=None):
         single_threaded_numba()
+        one_core_io()
         from mpi4py import MPI  # optional dependency (the mpi extra): imported only for this backend
 
         self.MPI = MPI

@@ -28,6 +28,7 @@ from pathlib import Path
 import jinja2
 
 from .errors import ClusterError
+from .protocol import ONE_CORE_ENV
 
 SCHEDULERS = ("slurm", "pbs")
 MODES = ("mpi", "array", "dask")
@@ -139,7 +140,9 @@ def render(spec_path, *, scheduler: str, mode: str, store=None, nodes: int | Non
         "name": name, "mode": mode, "ntasks": ntasks, "nodes": nodes, "time": time, "partition": partition,
         "account": account, "extra": list(extra or []), "spec": spec_path, "store": store, "log_dir": log_dir,
         "workdir": Path.cwd().resolve(), "lunadyn": exe["lunadyn"], "mpiexec": exe["mpiexec"],
-        "numba_cache_dir": os.environ.get("NUMBA_CACHE_DIR", ""), "prologue": [], "workers": workers,
+        "numba_cache_dir": os.environ.get("NUMBA_CACHE_DIR", ""), "workers": workers,
+        # zarr on one thread in every rank, task and worker (cluster/protocol.py ONE_CORE_ENV)
+        "prologue": [f"export {k}={v}" for k, v in ONE_CORE_ENV.items()],
         "per_node": math.ceil(ntasks / (nodes or 1)),
     }
     if values["nodes"] is None and scheduler == "pbs":

@@ -184,4 +184,5 @@ def test_pbs_cluster_job_script_has_the_directives_and_one_thread_per_worker():
     assert "#PBS -q workq" in script and "#PBS -A moon" in script
     assert "#PBS -l walltime=03:00:00" in script and "ncpus=4" in script
     assert "export NUMBA_NUM_THREADS=1" in script
+    assert "export ZARR_THREADING__MAX_WORKERS=1" in script          # one core, one encoding thread
     assert "--nthreads 1" in script and "--nworkers 4" in script
