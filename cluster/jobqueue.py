@@ -106,10 +106,10 @@ def cluster_options(section: dict | None, kind: str | None = None) -> tuple[str,
     from .submit import CONTROL, check_directive
 
     from .dask_backend import worker_config_env
-    from .protocol import ONE_CORE_ENV
+    from .protocol import one_core_exports
 
     prologue = ["export NUMBA_NUM_THREADS=1", "export OMP_NUM_THREADS=1",
-                *(f"export {k}={v}" for k, v in ONE_CORE_ENV.items()), *worker_config_env()]
+                *one_core_exports(), *worker_config_env()]
     if os.environ.get("NUMBA_CACHE_DIR"):
         prologue.append(f"export NUMBA_CACHE_DIR={shlex.quote(os.environ['NUMBA_CACHE_DIR'])}")
     for line in _string_list(section, "job_script_prologue"):

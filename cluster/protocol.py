@@ -13,6 +13,11 @@ from abc import ABC, abstractmethod
 ONE_CORE_ENV = {"ZARR_THREADING__MAX_WORKERS": "1"}
 
 
+def one_core_exports() -> list[str]:
+    """ONE_CORE_ENV as the shell lines of a job script."""
+    return [f"export {k}={v}" for k, v in ONE_CORE_ENV.items()]
+
+
 def one_core_io() -> None:
     """This process's zarr encodes and decodes on one thread (see ONE_CORE_ENV)."""
     import zarr

@@ -28,7 +28,7 @@ from pathlib import Path
 import jinja2
 
 from .errors import ClusterError
-from .protocol import ONE_CORE_ENV
+from .protocol import one_core_exports
 
 SCHEDULERS = ("slurm", "pbs")
 MODES = ("mpi", "array", "dask")
@@ -142,7 +142,7 @@ def render(spec_path, *, scheduler: str, mode: str, store=None, nodes: int | Non
         "workdir": Path.cwd().resolve(), "lunadyn": exe["lunadyn"], "mpiexec": exe["mpiexec"],
         "numba_cache_dir": os.environ.get("NUMBA_CACHE_DIR", ""), "workers": workers,
         # zarr on one thread in every rank, task and worker (cluster/protocol.py ONE_CORE_ENV)
-        "prologue": [f"export {k}={v}" for k, v in ONE_CORE_ENV.items()],
+        "prologue": one_core_exports(),
         "per_node": math.ceil(ntasks / (nodes or 1)),
     }
     if values["nodes"] is None and scheduler == "pbs":
