@@ -181,7 +181,7 @@ def sweep(spec, store=None, backend: str = "dask", workers: int | None = None, s
             if hasattr(be, "start_workers"):
                 # worker processes start (interpreters, imports: forked from one that imported the
                 # pipeline) while we warm up
-                be.start_workers(preload=(pipeline.__name__,))
+                be.start_workers(preload=pipeline.WORKER_MODULES)
             pipeline.warmup()      # compile once, before any worker computes (on-disk cache)
         return todo
 

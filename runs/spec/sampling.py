@@ -79,11 +79,20 @@ def _split_axes(axes: list[Axis], method: str, n: int) -> tuple[list[Axis], list
     return lists, ranges
 
 
+# What drawing a unit's samples imports beyond this module: scipy.stats (its __init__ imports every
+# distribution, ~0.7-1 s in a fresh process). ``preload`` imports them; a LocalCluster's fork server
+# imports them once for all its workers (runs.compute.pipeline.WORKER_MODULES).
+WORKER_MODULES = ("scipy.stats.qmc",)
+
+
 def preload() -> None:
-    """Import scipy.stats.qmc now: for a worker warming up (``pipeline.warmup``), so that its first unit,
+    """Import WORKER_MODULES now: for a worker warming up (``pipeline.warmup``), so that its first unit,
     which draws the unit's samples, does not pay the import (~0.5-1 s, measured as the first dask task of
     a sweep taking 1.4 s instead of 0.6 s)."""
-    from scipy.stats import qmc  # noqa: F401
+    import importlib
+
+    for name in WORKER_MODULES:
+        importlib.import_module(name)
 
 
 def sample(axes: list[Axis], method: str, n: int, seed: int) -> dict:
