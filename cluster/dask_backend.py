@@ -39,42 +39,71 @@ def worker_config_env() -> list[str]:
     return [f"export DASK_{k.upper().replace('.', '__').replace('-', '_')}={v}" for k, v in WORKER_CONFIG.items()]
 
 
-def local_cluster(workers: int | None = None, preload=()):
-    """A LocalCluster of ``workers`` single-threaded worker processes (default one per core).
+def _one_core_env() -> dict:
+    """What a LocalCluster's fork server and workers run with: one Numba thread, one codec thread."""
+    return {"NUMBA_NUM_THREADS": "1", **ONE_CORE_ENV}
 
-    preload: modules the workers need (e.g. the chunk function's), imported once by a fork server
-    from which the worker processes are forked: a worker then starts in a fraction of a second instead
-    of importing numpy, numba, zarr, dask and the kernels' cached code on its own (seconds each). Only
-    modules are imported there, never a kernel run, so no thread exists in the process that forks.
-    """
-    import multiprocessing
 
-    import dask
-    from distributed import LocalCluster  # imported only where a cluster is used
-
-    n = workers or os.cpu_count() or 1
-    env = {"NUMBA_NUM_THREADS": "1", **ONE_CORE_ENV}    # inherited by the fork server and the workers
+@contextmanager
+def _environment(env: dict):
+    """os.environ updated with ``env`` inside the block (inherited by processes started there), restored after."""
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
-    method = "forkserver" if preload and "forkserver" in multiprocessing.get_all_start_methods() else None
     try:
-        with dask.config.set({**WORKER_CONFIG,
-                              **({"distributed.worker.multiprocessing-method": method} if method else {})}):
-            if method:
-                from distributed.utils import get_mp_context
-
-                # distributed sets its own preload list on first use: ours goes on top of it
-                get_mp_context().set_forkserver_preload(["distributed", *preload])
-            # dashboard_address ":0": the scheduler's HTTP server (started even without a dashboard) takes
-            # a free port; with None it tries 8787 and warns on stderr when another cluster holds it
-            return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                silence_logs=40)
+        yield
     finally:
         for k, v in old.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def start_fork_server(preload=()) -> bool:
+    """Start the fork server from which a LocalCluster forks its workers, in the background; returns
+    whether one is (now) starting or running (False where the platform has none).
+
+    The server is a fresh interpreter that imports ``distributed`` and ``preload`` (the modules the
+    work needs; ~3 s) and then waits; ``local_cluster`` forks every worker from it, so a worker starts
+    in a fraction of a second. Started early (by the command line, before its own imports), those
+    seconds pass while the driver imports, loads the spec and creates the store, instead of after. It
+    is one per process (multiprocessing's), started once: a later call changes nothing. Only modules are
+    imported there, never a kernel run, so no thread exists in the process that forks.
+    """
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return False
+    from multiprocessing import forkserver
+
+    with _environment(_one_core_env()):      # inherited by the server, so by every worker
+        # distributed's get_mp_context returns this same context; the preload list it sets there on first
+        # use comes after the server started here, so it changes nothing
+        multiprocessing.get_context("forkserver").set_forkserver_preload(["distributed", *preload])
+        forkserver.ensure_running()
+    return True
+
+
+def local_cluster(workers: int | None = None, preload=()):
+    """A LocalCluster of ``workers`` single-threaded worker processes (default one per core).
+
+    preload: modules the workers need (e.g. the chunk function's), imported once by a fork server
+    (``start_fork_server``) from which the worker processes are forked: a worker then starts in a
+    fraction of a second instead of importing numpy, numba, zarr, dask and the kernels' cached code on
+    its own (seconds each).
+    """
+    import dask
+    from distributed import LocalCluster  # imported only where a cluster is used
+
+    n = workers or os.cpu_count() or 1
+    with _environment(_one_core_env()):       # inherited by the workers
+        method = "forkserver" if preload and start_fork_server(preload) else None
+        with dask.config.set({**WORKER_CONFIG,
+                              **({"distributed.worker.multiprocessing-method": method} if method else {})}):
+            # dashboard_address ":0": the scheduler's HTTP server (started even without a dashboard) takes
+            # a free port; with None it tries 8787 and warns on stderr when another cluster holds it
+            return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                silence_logs=40)
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """``python -m lunadyn`` is the ``lunadyn`` command line."""
 import sys
 
-from lunadyn.runs.cli.main import main
+from lunadyn.runs.cli.launch import main
 
 sys.exit(main())

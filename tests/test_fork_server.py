@@ -3,7 +3,7 @@
 import sys
 
 from lunadyn.cluster.dask_backend import local_cluster
-from lunadyn.runs.compute.pipeline import WORKER_MODULES
+from lunadyn.runs.compute import WORKER_MODULES
 
 
 def _imported():
@@ -21,3 +21,21 @@ def test_workers_start_with_the_unit_modules_imported():
             assert list(client.run(_imported).values()) == [sorted(WORKER_MODULES)]
     finally:
         lc.close()
+
+
+def test_the_command_line_starts_the_fork_server_only_for_a_local_cluster(tmp_path):
+    from lunadyn.runs.cli.launch import will_start_local_cluster
+
+    spec = tmp_path / "s.toml"
+    spec.write_text('[vary]\nr_core = {}\n[sampler]\nmethod = "lhs"\nn = 8\n')
+    on_jobqueue = tmp_path / "c.toml"
+    on_jobqueue.write_text(spec.read_text() + '[cluster]\nkind = "slurm"\n')
+    s = str(spec)
+    assert will_start_local_cluster(["sweep", s])
+    assert will_start_local_cluster(["sweep", s, "-o", "x.zarr", "--workers", "2", "--backend", "dask"])
+    assert will_start_local_cluster(["sweep", "--backend=dask", s, "--overwrite"])
+    for argv in (["sweep", s, "--backend", "serial"], ["sweep", s, "--backend=mpi"],
+                 ["sweep", s, "--scheduler", "tcp://h:8786"], ["sweep", s, "--task-index", "0", "--n-tasks", "2"],
+                 ["sweep", str(on_jobqueue)], ["sweep", s, "--cluster", "slurm"], ["sweep", "--help"],
+                 ["sweep", str(tmp_path / "missing.toml")], ["info", s], [], ["run", s]):
+        assert not will_start_local_cluster(argv), argv

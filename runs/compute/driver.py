@@ -23,6 +23,7 @@ import numpy as np
 
 from ...cluster import submit as job_scripts
 from ...cluster.backends import get_backend
+from ...cluster.dask_backend import start_fork_server
 from ..errors import UserError
 from ..io import claims
 from ..io import store as st_mod
@@ -31,7 +32,7 @@ from ..record.scoring import RECORD_DIM, observation_attrs
 from ..registry import NAMED_AGE_DIM
 from ..spec.sweep import SweepSpec, load_spec
 from ..status import thermal_code
-from . import pipeline, scaling
+from . import WORKER_MODULES, pipeline, scaling
 from .pipeline import output_ages
 from .progress import Progress
 from .units import Outcome, run_unit
@@ -159,6 +160,10 @@ def sweep(spec, store=None, backend: str = "dask", workers: int | None = None, s
     0
     """
     check_sweep_options(backend, workers, task_index, n_tasks)
+    if backend == "dask" and not scheduler and cluster is None and task_index is None and n_tasks is None:
+        # a LocalCluster's fork server imports while the spec loads and the store is made (a no-op when
+        # the command line started it already: runs.cli.launch)
+        start_fork_server(WORKER_MODULES)
     if not isinstance(spec, SweepSpec):
         spath = Path(spec)
         spec = load_spec(spath)
@@ -181,7 +186,7 @@ def sweep(spec, store=None, backend: str = "dask", workers: int | None = None, s
             if hasattr(be, "start_workers"):
                 # worker processes start (interpreters, imports: forked from one that imported the
                 # pipeline) while we warm up
-                be.start_workers(preload=pipeline.WORKER_MODULES)
+                be.start_workers(preload=WORKER_MODULES)
             pipeline.warmup()      # compile once, before any worker computes (on-disk cache)
         return todo
 

@@ -29,11 +29,6 @@ from ..spec.sweep import GRID_SUMMARIES
 
 DEFAULT_SETTINGS = {name: p.default for name, p in registry.SPEC.items()}
 
-# The modules a process computing units imports: this one and what drawing samples imports lazily. A
-# LocalCluster's fork server imports them once, before it forks the workers (cluster.dask_backend
-# local_cluster), so no worker's first unit pays scipy.stats' import.
-WORKER_MODULES = (__name__, *sampling.WORKER_MODULES)
-
 
 def output_ages(start_age: float, output_step: float) -> np.ndarray:
     """Output ages start_age - k*output_step, k = 0..N, ending exactly at 0 (docs/physics.md §Three stages)."""
