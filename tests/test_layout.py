@@ -20,7 +20,7 @@ def _python(code, cwd, python=sys.executable, timeout=120):
 
 def test_console_script_and_package_dirs():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())
-    assert project["project"]["scripts"]["lunadyn"] == "lunadyn.runs.cli.main:main"
+    assert project["project"]["scripts"]["lunadyn"] == "lunadyn.runs.cli.launch:main"
     dirs = project["tool"]["setuptools"]["package-dir"]
     assert {dirs[f"lunadyn.{name}"] for name in SUBPACKAGES} == set(SUBPACKAGES)
     assert all(p == "lunadyn" or p.startswith("lunadyn.") for p in project["tool"]["setuptools"]["packages"])
