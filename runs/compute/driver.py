@@ -177,16 +177,21 @@ def sweep(spec, store=None, backend: str = "dask", workers: int | None = None, s
         mine = [i for i in range(spec.n_chunks) if i % n_tasks == task_index]
 
     def prepare():
+        # the worker processes start (forked from a fork server that imported the pipeline) while the
+        # store is created and the kernels are warmed: before the store is made when it is new (half a
+        # second of overlap on a 100k-model sweep); after it is verified when resuming, which may find
+        # nothing to do or a foreign store
+        start = getattr(be, "start_workers", None)
+        if start is not None and not store.exists():
+            start(preload=WORKER_MODULES)
         g, repairs = open_sweep_store(spec, store, overwrite=overwrite, units=mine)
         note_repairs(store, repairs)
         done = g["done"][:]
         claims.clear_done(store, done)
         todo = np.flatnonzero(~done).astype(np.int64)     # 8 bytes a unit, for 10^6 units
         if len(todo):
-            if hasattr(be, "start_workers"):
-                # worker processes start (interpreters, imports: forked from one that imported the
-                # pipeline) while we warm up
-                be.start_workers(preload=WORKER_MODULES)
+            if start is not None:
+                start(preload=WORKER_MODULES)     # a no-op when started above
             pipeline.warmup()      # compile once, before any worker computes (on-disk cache)
         return todo
 
