@@ -81,7 +81,7 @@ def _split_axes(axes: list[Axis], method: str, n: int) -> tuple[list[Axis], list
 
 # What drawing a unit's samples imports beyond this module: scipy.stats (its __init__ imports every
 # distribution, ~0.7-1 s in a fresh process). ``preload`` imports them; a LocalCluster's fork server
-# imports them once for all its workers (runs.compute.pipeline.WORKER_MODULES).
+# imports them once for all its workers (runs.compute.WORKER_MODULES).
 WORKER_MODULES = ("scipy.stats.qmc",)
 
 
