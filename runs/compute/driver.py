@@ -182,7 +182,8 @@ def sweep(spec, store=None, backend: str = "dask", workers: int | None = None, s
         # second of overlap on a 100k-model sweep); after it is verified when resuming, which may find
         # nothing to do or a foreign store
         start = getattr(be, "start_workers", None)
-        if start is not None and not store.exists():
+        new_store = not store.exists()
+        if start is not None and new_store:
             start(preload=WORKER_MODULES)
         g, repairs = open_sweep_store(spec, store, overwrite=overwrite, units=mine)
         note_repairs(store, repairs)
@@ -190,8 +191,8 @@ def sweep(spec, store=None, backend: str = "dask", workers: int | None = None, s
         claims.clear_done(store, done)
         todo = np.flatnonzero(~done).astype(np.int64)     # 8 bytes a unit, for 10^6 units
         if len(todo):
-            if start is not None:
-                start(preload=WORKER_MODULES)     # a no-op when started above
+            if start is not None and not new_store:
+                start(preload=WORKER_MODULES)
             pipeline.warmup()      # compile once, before any worker computes (on-disk cache)
         return todo
 
