@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 
 import sys
+import time
 
 import numpy as np
 
@@ -223,6 +224,7 @@ def sweep(spec, store=None, backend: str = "dask", workers: int | None = None, s
                 claims.remove_dir_if_empty(store)
         if not be.is_root:
             return None
+    prog.stop()          # after the backend closed (workers stopped), before the report reads the store
     if outcome.errors:
         if prog.tty and not prog.quiet:
             print(file=prog.stream)        # end the progress bar's line before the error's
@@ -232,7 +234,9 @@ def sweep(spec, store=None, backend: str = "dask", workers: int | None = None, s
 
 def sweep_report(store, prog, interrupted: bool = False) -> dict:
     """Final figures of a sweep run: store, chunks, ok and failed models by status, throughput."""
+    t0 = time.perf_counter()
     info = st_mod.store_info(store)
+    report_s = time.perf_counter() - t0
     return {
         "store": str(store),
         "chunks_done": info["chunks_done"],
@@ -243,10 +247,13 @@ def sweep_report(store, prog, interrupted: bool = False) -> dict:
         "models_ok": int(sum(v for k, v in info["status_counts"].items() if int(k) >= 0 and thermal_code(k) == 0)),
         "models_failed_by_status": {info["status_meaning"][k]: v for k, v in info["status_counts"].items()
                                     if int(k) >= 0 and thermal_code(k) != 0},
+        # from the first unit handed out (store made, kernels warm) to the last written and the workers
+        # stopped; report_s: this report's own reading of the store (status counts, integrity, files)
         "seconds": round(prog.elapsed, 3),
         "models_per_s": round(prog.rate, 1),
         "models_per_s_after_first_chunk": round(prog.steady_rate, 1),
         "startup_s": round(prog.first_s, 3),
+        "report_s": round(report_s, 3),
         "size_bytes": info["size_bytes"],
         "files": info["files"],
         # per unit of work (the costs of the scaling model, runs.compute.scaling): compute (records, models,

@@ -28,10 +28,11 @@ class Progress:
         self.first_s, self.first_models = 0.0, 0
         self.units = 0                  # units of work reported with their timings (not MPI's summaries)
         self.compute_s = self.write_s = 0.0
+        self.t_end = None               # set by stop(): the clock then reads the sweep's own duration
 
     @property
     def elapsed(self) -> float:
-        return time.perf_counter() - self.t0
+        return (self.t_end if self.t_end is not None else time.perf_counter()) - self.t0
 
     @property
     def rate(self) -> float:
@@ -70,6 +71,12 @@ class Progress:
     def start(self) -> None:
         self._start_done = self.done_chunks
         self.t0 = time.perf_counter()
+        self.t_end = None
+
+    def stop(self) -> None:
+        """The work is over (last unit written, workers stopped): what follows, such as the final
+        report's reading of the store, is not on the sweep's clock."""
+        self.t_end = time.perf_counter()
 
     def show(self, force: bool = False) -> None:
         if self.quiet:

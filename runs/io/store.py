@@ -270,10 +270,14 @@ def repair_command(path, attrs: dict | None = None) -> str:
 # creation (DESIGN.md "The store"; issue 15): built in a sibling directory and renamed into place
 
 # Blosc-zstd with byte shuffle (~16 % smaller than zarr's default zstd on model histories, as fast), then
-# a crc32c checksum of the compressed bytes: a corrupted or truncated chunk fails on read. Level 3 (zstd's
-# own default): on a 256-model unit of 64 history arrays at 0.05 Ga it encodes in 17 ms of CPU against 31
-# ms at level 5 (9 ms at level 1), for 1.6 % more bytes (6.9 % at level 1).
-COMPRESSORS = (BloscCodec(cname="zstd", clevel=3, shuffle="shuffle"), Crc32cCodec())
+# a crc32c checksum of the compressed bytes: a corrupted or truncated chunk fails on read. Level 1: writing
+# is what a worker does besides computing, and at level 3 (zstd's own default) the compression was most
+# of it. Measured interleaved on this machine (issue 13): a 2,000-model unit of the 100k benchmark sweep
+# (four B histories at 0.05 Ga and ten summaries) writes in 16.5 ms (21.5 ms CPU) against 28.3 ms (38.5
+# ms CPU) at level 3, for 3.5 % more bytes on the B histories; a full-history store at 0.01 Ga takes
+# 43,912 bytes a model against 41,945 (+4.7 %), with 10-20 % less write time a unit. Level 5 was the
+# release before last's (31 ms of CPU against level 3's 17 ms on 64 history arrays, for 1.6 % fewer bytes).
+COMPRESSORS = (BloscCodec(cname="zstd", clevel=1, shuffle="shuffle"), Crc32cCodec())
 WRITE_EMPTY = {"write_empty_chunks": True}   # a chunk equal to the fill value is still a file (presence = written)
 STALE_FOREIGN_S = 24 * 3600   # a sibling build/trash directory of another host is removed after a day
 
