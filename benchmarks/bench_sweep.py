@@ -2,9 +2,10 @@
 
 sweep_models_per_s: `lunadyn sweep` backend dask, 2 single-threaded workers, keeping the summaries and the
 B variables at a 0.05 Ga step, over the sweep report's seconds (from the store existing and the driver's
-kernels warm: worker start-up included); kernel_models_per_s_same_run: the same records through
+kernels warm: worker start-up included, to the last unit written and the workers stopped; the report's
+own reading of the store is not counted); kernel_models_per_s_same_run: the same records through
 runs.pipeline.compute in this process on the same cores (Numba threads), no store; sweep_overhead = 1 -
-their ratio (sweep_overhead_wall: over api.sweep's whole wall time); best of two interleaved runs each;
+their ratio (sweep_overhead_wall: over api.sweep's whole wall time); best of three interleaved runs each;
 store_bytes_per_model: bytes on disk per model of a sweep keeping the default outputs (everything, state
 included) at the default 0.01 Ga step, and of the B-only 100k store.
 """
@@ -46,7 +47,7 @@ def _size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def run(n=100_000, chunk=2000, workers=2, repeats=2):
+def run(n=100_000, chunk=2000, workers=2, repeats=3):
     warmup()
     load0 = os.getloadavg()[0]
     tmp = Path(tempfile.mkdtemp(prefix="lunadyn-bench-"))
