@@ -27,11 +27,20 @@ from .protocol import ONE_CORE_ENV, Backend, keeps
 
 REFRESH_S = 1.0   # how often the worker count behind the in-flight bound is re-read
 
-# dask settings of every worker lunadyn starts. The statistical profiler (on by default) wakes every
-# 10 ms and walks every thread's stack under the GIL; a unit's write is GIL-bound Python (zarr's async
-# pipeline, ~1 ms an array), and on 2 workers of a 2-core machine a 256-model full-history unit took
-# 212 ms with it, 167 ms without (its write 152 -> 120 ms).
-WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+# dask settings of every worker lunadyn starts (and of a LocalCluster's scheduler and nannies, in the
+# driver). The statistical profiler (on by default) wakes every 10 ms and walks every thread's stack under
+# the GIL; a unit's write is GIL-bound Python (zarr's async pipeline, ~1 ms an array), and on 2 workers of
+# a 2-core machine a 256-model full-history unit took 212 ms with it, 167 ms without (its write 152 ->
+# 120 ms). The other three are the periodic callbacks of every dask server's event loop: the blocked-
+# loop detector's tick (20 ms by default; it still warns of a loop blocked over its 3 s limit), the system
+# monitor (500 ms; what a dashboard plots) and the memory monitor (100 ms; the nanny's memory limit and the
+# worker's spill/pause, which a unit's flat few MB do not need ten times a second). On an idle 2-worker
+# LocalCluster they cost the driver 5.9 % of a core and each worker 1.8 % (9.5 % of a core in all, taken
+# from the units on a machine whose every core computes); at these settings 1.2 % and 0.3 % (issue 13).
+WORKER_CONFIG = {"distributed.worker.profile.enabled": False,
+                 "distributed.admin.tick.interval": "1s",
+                 "distributed.admin.system-monitor.interval": "5s",
+                 "distributed.worker.memory.monitor-interval": "1s"}
 
 
 def worker_config_env() -> list[str]:
