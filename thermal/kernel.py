@@ -33,9 +33,9 @@ from .layout import (FLAG_REGIME2, FLAG_REMELT, ST_CODE_MASK, LAYER_HOT, LAYER_M
                             S_AGE_BMO, S_AGE_NUC, S_BOOK_CORE, S_BOOK_CORE_SCALE, S_BOOK_LAYER,
                             S_BOOK_LAYER_SCALE, S_NSTEPS, ST_BOOKS, ST_BOUNDS, ST_MAX_STEPS, ST_NONFINITE, ST_OK,
                             ST_UNDERFLOW, Y_DL, Y_IAQ, Y_IHL, Y_IQ, Y_IQB, Y_TB, Y_TC, Y_TM)
-from .model import (F_CFR, F_RI, N_F, core_energy, core_freezing, evaluate_rates, gravitating_radius,
-                           layer_thickness0, prepare_table, released_core_energy)
-from .radiogenic import core_potassium_energy
+from .model import (F_CFR, F_RI, N_F, core_energy, core_freezing, evaluate_heated, evaluate_rates,
+                           gravitating_radius, layer_thickness0, prepare_table, released_core_energy)
+from .radiogenic import core_potassium_energy, heat_per_kg_K, heat_per_kg_Th, heat_per_kg_U
 from .parameters import MODE_COUPLED
 
 RK_C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0])
@@ -141,13 +141,21 @@ def rk_step(tau0, y0, h, mode, p, tab, start_age, K, yt, y1, dy, fl):
     is done by the caller, which knows rtol: here the raw error vector is left in ``dy``).
     """
     status = 0
+    # the last stage (c = 1) and the step's end are at one age, start_age - (tau0 + h): the heat per kg of
+    # U, Th and K (four exponentials of the age alone) is computed once for both, as ``evaluate_rates``
+    # computes it (the same numbers; 1.0 x h is h)
+    age1 = start_age - (tau0 + h)
+    h_U, h_Th, h_K = heat_per_kg_U(age1), heat_per_kg_Th(age1), heat_per_kg_K(age1)
     for s in range(1, 6):
         for j in range(N_Y):
             acc = 0.0
             for m in range(s):
                 acc += RK_A[s, m] * K[m, j]
             yt[j] = y0[j] + h * acc
-        st = evaluate_rates(start_age - (tau0 + RK_C[s] * h), start_age, yt, mode, p, tab, K[s], fl)
+        if s < 5:
+            st = evaluate_rates(start_age - (tau0 + RK_C[s] * h), start_age, yt, mode, p, tab, K[s], fl)
+        else:
+            st = evaluate_heated(age1, h_U, h_Th, h_K, start_age, yt, mode, p, tab, K[s], fl, False)
         if st != 0:
             status = st
     for j in range(N_Y):
@@ -155,7 +163,7 @@ def rk_step(tau0, y0, h, mode, p, tab, start_age, K, yt, y1, dy, fl):
         for m in range(6):
             acc += RK_B[m] * K[m, j]
         y1[j] = y0[j] + h * acc
-    st = evaluate_rates(start_age - (tau0 + h), start_age, y1, mode, p, tab, K[6], fl)
+    st = evaluate_heated(age1, h_U, h_Th, h_K, start_age, y1, mode, p, tab, K[6], fl, False)
     if st != 0:
         status = st
     for j in range(N_Y):
