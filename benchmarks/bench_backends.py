@@ -11,7 +11,7 @@ together (after a file barrier), writing nothing. Every sweep rate is the one th
 clock starts once the store exists and every rank/worker has loaded the compiled kernels (dask: a
 LocalCluster started by ``cluster.dask_backend.local_cluster``, as a sweep starts it, and warmed beforehand, whose start-up is reported as dask_startup_s; MPI: the
 launch, imports and cache loads are reported as mpi_startup_s). Every process runs Numba single-threaded
-(NUMBA_NUM_THREADS=1). Each configuration runs twice, interleaved, and its best rate counts; the
+(NUMBA_NUM_THREADS=1). Each configuration runs three times, interleaved, and its best rate counts; the
 machine's load average is reported: other work on a 2-core machine lowers the 2-process figures first.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 N_LHS = 5000            # x 2 laws = 10000 models
-REPEATS = 2
+REPEATS = 3
 SPEC = f"""
 title = "backend benchmark"
 [vary]
