@@ -55,6 +55,32 @@ def test_20000_units_through_dask_with_a_bounded_queue(local_cluster):
     assert len(scheduler_counts) == 20 and max(scheduler_counts) <= 16 + 8  # + released, not yet forgotten
 
 
+class _CostlyToken:
+    """A unit function whose dask token would be costly (a sweep spec's fields, its samples included);
+    tokenizing it raises."""
+
+    def __call__(self, i):
+        return {"chunk": int(i), "n": 0, "skipped": True}
+
+    def __dask_tokenize__(self):
+        raise AssertionError("the unit function was tokenized")
+
+
+def test_dask_backend_never_tokenizes_the_unit_function():
+    """client.map names its expression by tokenizing the function on every refill of the queue; the
+    backend gives it a token drawn once instead (map and map_items)."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+                      silence_logs=40) as lc:
+        be = DaskBackend(scheduler=lc.scheduler_address)
+        reports = be.map(_CostlyToken(), range(40))
+        with be:
+            items = be.map_items(_CostlyToken(), range(5))
+    assert sorted(r["chunk"] for r in reports) == list(range(40))
+    assert [r["chunk"] for r in items] == list(range(5))
+
+
 # --- reduced sweeps -------------------------------------------------------------------------------
 
 import numpy as np  # noqa: E402
