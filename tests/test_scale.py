@@ -71,7 +71,7 @@ def test_dask_backend_never_tokenizes_the_unit_function():
     backend gives it a token drawn once instead (map and map_items)."""
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0",
                       silence_logs=40) as lc:
         be = DaskBackend(scheduler=lc.scheduler_address)
         reports = be.map(_CostlyToken(), range(40))
