@@ -93,13 +93,14 @@ def start_fork_server(preload=()) -> bool:
     return True
 
 
-def local_cluster(workers: int | None = None, preload=()):
+def local_cluster(workers: int | None = None, preload=(), setup: str | None = None):
     """A LocalCluster of ``workers`` single-threaded worker processes (default one per core).
 
     preload: modules the workers need (e.g. the chunk function's), imported once by a fork server
     (``start_fork_server``) from which the worker processes are forked: a worker then starts in a
     fraction of a second instead of importing numpy, numba, zarr, dask and the kernels' cached code on
-    its own (seconds each).
+    its own (seconds each). setup: a module whose ``dask_setup(worker)`` each worker runs as it starts,
+    after the fork (dask's worker preload), e.g. to load compiled code the fork server must not hold.
     """
     import dask
     from distributed import LocalCluster  # imported only where a cluster is used
@@ -112,7 +113,7 @@ def local_cluster(workers: int | None = None, preload=()):
             # dashboard_address ":0": the scheduler's HTTP server (started even without a dashboard) takes
             # a free port; with None it tries 8787 and warns on stderr when another cluster holds it
             return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                silence_logs=40)
+                                silence_logs=40, **({"preload": [setup]} if setup else {}))
 
 
 @contextmanager
@@ -232,14 +233,14 @@ class DaskBackend(Backend):
             client.cancel(busy)
         return reports
 
-    def start_workers(self, preload=()) -> None:
+    def start_workers(self, preload=(), setup: str | None = None) -> None:
         """Begin starting the LocalCluster's worker processes in the background (their interpreters and
         imports take seconds), so that they start while the driver creates the store and warms its
-        kernels; ``map`` then uses them. preload: the modules the work needs (``local_cluster``).
+        kernels; ``map`` then uses them. preload, setup: what the workers import and run (``local_cluster``).
         Nothing to do on a given cluster or scheduler."""
         if self.cluster is None and not self.scheduler and self._starting is None:
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lunadyn-dask-start")
-            self._starting = pool.submit(local_cluster, self.workers, tuple(preload))
+            self._starting = pool.submit(local_cluster, self.workers, tuple(preload), setup)
             pool.shutdown(wait=False)
 
     def __exit__(self, *exc):

@@ -39,3 +39,27 @@ def test_the_command_line_starts_the_fork_server_only_for_a_local_cluster(tmp_pa
                  ["sweep", str(on_jobqueue)], ["sweep", s, "--cluster", "slurm"], ["sweep", "--help"],
                  ["sweep", str(tmp_path / "missing.toml")], ["info", s], [], ["run", s]):
         assert not will_start_local_cluster(argv), argv
+
+
+def _kernels_loaded():
+    from lunadyn.thermal import kernel
+
+    return bool(kernel.integrate.signatures)
+
+
+def test_workers_load_the_cached_kernels_as_they_start():
+    """With the on-disk cache complete (the driver's warmup marks it), a worker started with the unit's
+    setup holds the compiled kernels before it runs any task; without the setup it does not."""
+    from distributed import Client
+
+    from lunadyn.runs.compute import WORKER_SETUP, pipeline
+
+    pipeline.warmup()
+    assert pipeline.WARM_MARK.exists()
+    for setup, loaded in ((WORKER_SETUP, True), (None, False)):
+        lc = local_cluster(1, preload=WORKER_MODULES, setup=setup)
+        try:
+            with Client(lc) as client:
+                assert list(client.run(_kernels_loaded).values()) == [loaded]
+        finally:
+            lc.close()

@@ -33,7 +33,7 @@ from ..record.scoring import RECORD_DIM, observation_attrs
 from ..registry import NAMED_AGE_DIM
 from ..spec.sweep import SweepSpec, load_spec
 from ..status import thermal_code
-from . import WORKER_MODULES, pipeline, scaling
+from . import WORKER_MODULES, WORKER_SETUP, pipeline, scaling
 from .pipeline import output_ages
 from .progress import Progress
 from .units import Outcome, run_unit
@@ -185,7 +185,7 @@ def sweep(spec, store=None, backend: str = "dask", workers: int | None = None, s
         start = getattr(be, "start_workers", None)
         new_store = not store.exists()
         if start is not None and new_store:
-            start(preload=WORKER_MODULES)
+            start(preload=WORKER_MODULES, setup=WORKER_SETUP)
         g, repairs = open_sweep_store(spec, store, overwrite=overwrite, units=mine)
         note_repairs(store, repairs)
         done = g["done"][:]
@@ -193,7 +193,7 @@ def sweep(spec, store=None, backend: str = "dask", workers: int | None = None, s
         todo = np.flatnonzero(~done).astype(np.int64)     # 8 bytes a unit, for 10^6 units
         if len(todo):
             if start is not None and not new_store:
-                start(preload=WORKER_MODULES)
+                start(preload=WORKER_MODULES, setup=WORKER_SETUP)
             pipeline.warmup()      # compile once, before any worker computes (on-disk cache)
         return todo
 

@@ -15,7 +15,7 @@ from ...dynamo import stage as dynamo_stage
 from .. import registry
 from ..registry import at_name
 from ..status import THERMAL_CODE_MASK
-from ...thermal import diagnostics, kernel
+from ...thermal import diagnostics, jit_cache, kernel
 from ...thermal import model as thermal_model
 from ...thermal.core import N_TAB
 from ...thermal.layout import FLAG_ORBIT_UNDEFINED, N_DIAG, N_STATE, N_SUMMARY
@@ -224,6 +224,12 @@ def compute_reduced(spec, records: np.ndarray) -> tuple[dict, np.ndarray]:
     return arrays, np.concatenate(statuses)
 
 
+# written in the kernel cache's directory once warmup has compiled every kernel into it: from then on a
+# process may load them without compiling (``warmup_if_cached``). The directory is named by the physics'
+# sources (thermal.jit_cache), so an edit starts without the mark.
+WARM_MARK = jit_cache.CACHE_DIR / "lunadyn-warm"
+
+
 def warmup() -> float:
     """Compile (or load from the on-disk cache) every kernel with its one signature, and import what a unit
     needs beyond them (``sampling.preload``); returns seconds."""
@@ -232,7 +238,18 @@ def warmup() -> float:
     recs = registry.make_records(2)
     compute(recs, {"start_age": 4.5, "output_step": 0.5})
     thermal_model.build_tables(recs, np.empty((2, N_TAB)))     # what after_kernel uses on a stored history
+    if not WARM_MARK.exists():
+        try:
+            WARM_MARK.touch()
+        except OSError:          # a read-only cache: the processes then load at their first unit
+            pass
     return time.perf_counter() - t0
+
+
+def warmup_if_cached() -> float | None:
+    """``warmup`` when the on-disk cache holds every kernel already (``WARM_MARK``): loading, never
+    compiling; else nothing (None). What a worker runs as it starts (runs.compute.worker_start)."""
+    return warmup() if WARM_MARK.exists() else None
 
 
 def run_chunk(spec, i: int) -> dict:
