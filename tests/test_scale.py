@@ -81,6 +81,30 @@ def test_dask_backend_never_tokenizes_the_unit_function():
     assert [r["chunk"] for r in items] == list(range(5))
 
 
+def _quick_unit(i):
+    import time
+
+    time.sleep(0.01)          # units finish one by one (as_completed alone would hand them over singly)
+    return {"chunk": int(i), "n": 1}
+
+
+def test_dask_backend_reads_reports_a_few_units_at_a_time(monkeypatch):
+    """Every unit's report comes back once, through fewer gathers than units (cluster.dask_backend
+    READ_EVERY, READ_S): a gather per unit costs the driver ~1 ms of CPU."""
+    from distributed import Client, LocalCluster
+
+    calls = []
+    real = Client.gather
+    monkeypatch.setattr(Client, "gather", lambda self, futs, *a, **k: calls.append(len(futs)) or real(self, futs, *a, **k))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0",
+                      silence_logs=40) as lc:
+        seen = []
+        reports = DaskBackend(scheduler=lc.scheduler_address, tasks_per_worker=8).map(_quick_unit, range(200), seen.append)
+    assert sorted(r["chunk"] for r in reports) == list(range(200))
+    assert sorted(r["chunk"] for r in seen) == list(range(200))
+    assert sum(calls) == 200 and len(calls) <= 200 // 2
+
+
 # --- reduced sweeps -------------------------------------------------------------------------------
 
 import numpy as np  # noqa: E402
