@@ -14,18 +14,18 @@ from lunadyn.runs.io import chunkfile, store
 from lunadyn.runs.spec.sweep import spec_from_text
 
 FULL = """
-title = "chunkfile: full histories"
-[vary]
-sulfur_core = {}
-eta_ref = {}
-law = ["cia", "ml"]
-[sampler]
-method = "lhs"
-n = 13
-seed = 5
+title = "chunkfile: full histories, a short last unit"
 [settings]
 output_step = 0.1
 chunk_size = 8
+[sampler]
+method = "lhs"
+n = 7
+seed = 5
+[vary]
+r_core = { min = 320e3, max = 380e3 }
+f_hpe_basal = {}
+orbit = ["cyclostratigraphy", "dwyer"]
 [observations]
 select = ["id=ce5_basalt,ce6_basalt"]
 """
