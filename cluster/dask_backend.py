@@ -9,8 +9,9 @@ maps ``fn`` over chunk indices and gets small reports back; model arrays never t
 
 A bounded queue: at most ``tasks_per_worker`` tasks per worker thread are in flight (submitted and not
 yet returned); the next chunk is submitted as a result comes back (``distributed.as_completed`` with
-``add``; the small reports are gathered a few at a time: READ_EVERY, READ_S), so a sweep of 10^6 chunks starts at once, the scheduler never holds a graph of 10^6 tasks
-(dask/distributed#2181) and the driver's memory stays flat. The number of worker threads is re-read
+``add``; the small reports are gathered a few at a time: READ_EVERY, READ_S), so a sweep of 10^6
+chunks starts at once, the scheduler never holds a graph of 10^6 tasks (dask/distributed#2181) and
+the driver's memory stays flat. The number of worker threads is re-read
 at most once a second while results arrive, so workers that join later (an adaptive dask_jobqueue
 cluster) get work too.
 """

@@ -1191,7 +1191,7 @@ def write_chunk(path_or_group, i: int, arrays: dict, status, coordinates: dict |
     jobs.append((unit_array(g, "status"), np.asarray(status, dtype=np.int32).reshape(hi - lo)))
 
     # every array's whole chunk i encoded and written in this thread with zarr's own codecs (chunkfile:
-    # 28 ms against zarr's 67 ms for a 58-array unit of 256 full histories); the arrays it cannot write
+    # 31 ms against zarr's 67 ms for a 58-array unit of 256 full histories); the arrays it cannot write
     # so go through zarr, all in one gather of their coroutines on zarr's event loop. All of them finish
     # before the sizes and the done flag are written.
     root = Path(str(g.store.root)) if hasattr(g.store, "root") else None
