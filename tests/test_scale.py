@@ -95,11 +95,17 @@ def test_dask_backend_reads_reports_a_few_units_at_a_time(monkeypatch):
 
     calls = []
     real = Client.gather
-    monkeypatch.setattr(Client, "gather", lambda self, futs, *a, **k: calls.append(len(futs)) or real(self, futs, *a, **k))
+
+    def counted(self, futures, *args, **kwargs):      # the real gather, counted
+        calls.append(len(futures))
+        return real(self, futures, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "gather", counted)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0",
                       silence_logs=40) as lc:
         seen = []
-        reports = DaskBackend(scheduler=lc.scheduler_address, tasks_per_worker=8).map(_quick_unit, range(200), seen.append)
+        backend = DaskBackend(scheduler=lc.scheduler_address, tasks_per_worker=8)
+        reports = backend.map(_quick_unit, range(200), seen.append)
     assert sorted(r["chunk"] for r in reports) == list(range(200))
     assert sorted(r["chunk"] for r in seen) == list(range(200))
     assert sum(calls) == 200 and len(calls) <= 200 // 2
