@@ -5,6 +5,7 @@ command and backend goes through it, so every one produces the same bytes.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -238,11 +239,8 @@ def warmup() -> float:
     recs = registry.make_records(2)
     compute(recs, {"start_age": 4.5, "output_step": 0.5})
     thermal_model.build_tables(recs, np.empty((2, N_TAB)))     # what after_kernel uses on a stored history
-    if not WARM_MARK.exists():
-        try:
-            WARM_MARK.touch()
-        except OSError:          # a read-only cache: the processes then load at their first unit
-            pass
+    with contextlib.suppress(OSError):     # a read-only cache: the processes then load at their first unit
+        WARM_MARK.touch()
     return time.perf_counter() - t0
 
 

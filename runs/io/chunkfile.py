@@ -3,7 +3,7 @@
 Why not zarr's ``Array.__setitem__``: every region write goes through zarr's async machinery (its event
 loop thread, a thread hop for the blosc codec and another for the file write). On a 58-array unit of
 256 full-history models that machinery costs ~0.9 ms of CPU an array, three times the encoding itself:
-67 ms a unit (77 ms CPU, on two threads) against 28 ms here (one thread). A sweep's unit always writes
+67 ms a unit (77 ms CPU, on two threads) against 31 ms here (one thread). A sweep's unit always writes
 whole chunks (one chunk along ``sample`` per unit, the other axes whole), so nothing needs zarr's
 read-merge path: this module runs the array's codec chain (``metadata.codecs``, each codec's synchronous
 ``_encode_sync``, as zarr's pipeline would) on the chunk and writes the file the way zarr's LocalStore
@@ -50,7 +50,8 @@ def write_whole_chunk(root: Path | None, arr, i: int, lo: int, data: np.ndarray)
     shape = tuple(md.chunk_grid.chunk_shape)
     if data.shape[1:] != shape[1:] or data.shape[0] > shape[0] or lo != i * shape[0]:
         return False
-    spec = md.get_chunk_spec((i,) + (0,) * (len(shape) - 1), arr.async_array.config, _PROTOTYPE)
+    coords = (i,) + (0,) * (len(shape) - 1)
+    spec = md.get_chunk_spec(coords, arr.async_array.config, _PROTOTYPE)
     if data.shape[0] == shape[0]:
         chunk = np.ascontiguousarray(data)
     else:                                     # the last unit: zarr pads its chunk with the fill value
@@ -60,7 +61,7 @@ def write_whole_chunk(root: Path | None, arr, i: int, lo: int, data: np.ndarray)
     for codec in codecs:                      # array->array, array->bytes, bytes->bytes, in zarr's order
         buf = codec._encode_sync(buf, spec)
         spec = codec.resolve_metadata(spec)
-    path = f"{root}/{arr.path}/{md.encode_chunk_key((i,) + (0,) * (len(shape) - 1))}"
+    path = f"{root}/{arr.path}/{md.encode_chunk_key(coords)}"
     tmp = f"{path}.{uuid.uuid4().hex}.partial"      # beside it, as zarr's LocalStore writes it
     try:
         f = open(tmp, "wb")
