@@ -395,7 +395,7 @@ def test_a_corrupted_shard_is_found_and_only_its_unit_recomputed(sharded, tmp_pa
     copy = tmp_path / "copy.zarr"
     shutil.copytree(d / "serial.zarr", copy)
     assert scan_store(copy, verify=True).ok
-    f = copy / "loglike" / "c" / "2"
+    f = copy / "loglike" / "c.2"                      # the store's "." chunk keys
     data = bytearray(f.read_bytes())
     data[3] ^= 0xFF                                   # inside the first inner chunk
     f.write_bytes(bytes(data))

@@ -75,7 +75,7 @@ def test_chunk_files_are_zarrs_bytes(tmp_path, monkeypatch, text):
     n_units = spec.n_chunks
     assert spec.n_samples % spec.chunk_size != 0
     for name in ("status", "done", "nbytes", "loglike"):
-        assert sum(k.startswith(f"{name}/c/") for k in a) == n_units, name
+        assert sum(k.startswith(f"{name}/c.") for k in a) == n_units, name
     assert store.scan_store(fast, verify=True).ok
 
 
@@ -98,3 +98,34 @@ def test_fast_path_is_taken_and_leaves_sharded_arrays_to_zarr(tmp_path, monkeypa
                            dtype="float32", fill_value=np.nan)
     assert chunkfile.write_whole_chunk(Path(tmp_path / "sh.zarr"), sh, 0, 0, np.zeros((8, 3), "float32")) is False
     assert g["done"][:].all()
+
+
+def test_a_store_of_the_earlier_slash_keys_reads_verifies_and_resumes(tmp_path, monkeypatch):
+    """Stores written before the "." chunk keys (``c/<i>/0``, a directory per unit) stay usable: their
+    files are counted, checked and resumed into, and hold the same values as a "."-keyed store."""
+    import json
+
+    import zarr
+
+    spec = spec_from_text(FULL, "t")
+    new = tmp_path / "dot.zarr"
+    api.sweep(spec, new, backend="serial", progress=False)
+    old = tmp_path / "slash.zarr"
+    with monkeypatch.context() as m:
+        m.setattr(store, "CHUNK_KEYS", {"name": "default", "separator": "/"})
+        api.sweep(spec_from_text(FULL, "t"), old, backend="serial", progress=False)
+    assert (old / "B_surface" / "c" / "0" / "0").is_file() and (new / "B_surface" / "c.0.0").is_file()
+    assert store.scan_store(old, verify=True).ok
+    a, b = store.file_census(old), store.file_census(new)
+    n_unit_arrays = len(json.loads(zarr.open_group(str(new), mode="r").attrs["unit_arrays"]))
+    assert a["files"] == b["files"] and a["unit_files"] == b["unit_files"] >= spec.n_chunks * n_unit_arrays
+    ga, gb = zarr.open_group(str(old), mode="r"), zarr.open_group(str(new), mode="r")
+    for name, arr in gb.arrays():
+        assert np.array_equal(ga[name][...], arr[...], equal_nan=True), name
+    # unit 0 lost: its flag cleared and a chunk file removed; the rerun computes it alone, into c/0/...
+    zarr.open_group(str(old), mode="r+")["done"][0] = False
+    (old / "loglike" / "c" / "0").unlink()
+    rep = api.sweep(spec_from_text(FULL, "t"), old, backend="serial", progress=False)
+    assert rep["complete"] and rep["models_computed_now"] == spec.chunk_size
+    assert store.scan_store(old, verify=True).ok
+    assert np.array_equal(zarr.open_group(str(old), mode="r")["loglike"][...], gb["loglike"][...], equal_nan=True)

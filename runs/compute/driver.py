@@ -199,6 +199,11 @@ def sweep(spec, store=None, backend: str = "dask", workers: int | None = None, s
 
     outcome = Outcome()
     with get_backend(backend, **options) as be:
+        if not be.is_root:
+            # MPI ranks > 0 load the cached kernels (~1 s here) while rank 0 makes the store, rather than
+            # after it, when rank 0 has started the clock and waits for them at the first unit handed out;
+            # a cache not yet complete they load after rank 0 has compiled it (below)
+            pipeline.warmup_if_cached()
         todo = be.once(prepare)
         spec.store = store
         if len(todo) and not be.is_root:

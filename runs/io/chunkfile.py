@@ -65,7 +65,7 @@ def write_whole_chunk(root: Path | None, arr, i: int, lo: int, data: np.ndarray)
     tmp = f"{path}.{uuid.uuid4().hex}.partial"      # beside it, as zarr's LocalStore writes it
     try:
         f = open(tmp, "wb")
-    except FileNotFoundError:                 # the chunk's directory is new (c/i of a 2-D array)
+    except FileNotFoundError:                 # a "/"-keyed store's new chunk directory (c/i of a 2-D array)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         f = open(tmp, "wb")
     try:
