@@ -4,6 +4,7 @@
     dask_efficiency_2  models/s with 2 dask workers / (2 x models/s with 1 worker)
     mpi_overhead       1 - MPI models/s (2 ranks) / bare models/s on 2 cores
     dask_overhead      1 - dask models/s (2 workers) / bare models/s on 2 cores
+    *_efficiency_2_vs_bare  the efficiency over bare_efficiency_2 (the machine's own two-process scaling)
     (and the same with 1 rank/worker/core: *_overhead_1; serial_overhead_1 is the serial backend's)
 
 "Bare" is ``runs.pipeline.compute`` on the same chunks, single-threaded, in 1 or 2 processes started
@@ -156,6 +157,10 @@ def run() -> dict:
         "dask_models_per_s_1": round(dask1), "dask_models_per_s_2": round(dask2),
         "mpi_efficiency_2": r(mpi2 / (2 * mpi1)),
         "dask_efficiency_2": r(dask2 / (2 * dask1)),
+        # against the machine's own two-process scaling in the same run (the bare pipeline's): what the
+        # backend loses beyond what two busy cores of this machine lose
+        "mpi_efficiency_2_vs_bare": r(mpi2 / (2 * mpi1) / (bare2 / (2 * bare1))),
+        "dask_efficiency_2_vs_bare": r(dask2 / (2 * dask1) / (bare2 / (2 * bare1))),
         "mpi_overhead": r(1 - mpi2 / bare2), "dask_overhead": r(1 - dask2 / bare2),
         "mpi_overhead_1": r(1 - mpi1 / bare1), "dask_overhead_1": r(1 - dask1 / bare1),
         "serial_overhead_1": r(1 - serial1 / bare1),

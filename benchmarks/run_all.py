@@ -24,14 +24,34 @@ BENCHES = [("machine", bench_machine.run), ("thermal kernel (issue 2)", bench_ke
            ("sweeps at scale (issue 13)", bench_scale.run)]
 
 
+def _cpu_jiffies():
+    """(steal, all) CPU time of the whole machine so far, from /proc/stat (None where there is none)."""
+    try:
+        with open("/proc/stat", encoding="utf-8") as f:
+            v = [int(x) for x in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return v[7], sum(v)
+
+
 def main():
     figures = {}
+    j0 = _cpu_jiffies()
     for title, fn in BENCHES:
         print(f"== {title}", flush=True)
         res = fn()
         for k, v in res.items():
             print(f"  {k:40s} {v}", flush=True)
         figures.update(res)
+    # the machine again at the end (its speed drifts during a run) and the time the hypervisor took
+    end = {"machine_scalar_ns_end": bench_machine.run()["machine_scalar_ns"]}
+    j1 = _cpu_jiffies()
+    if j0 and j1 and j1[1] > j0[1]:
+        end["machine_steal_fraction"] = round((j1[0] - j0[0]) / (j1[1] - j0[1]), 4)
+    print("== machine at the end", flush=True)
+    for k, v in end.items():
+        print(f"  {k:40s} {v}", flush=True)
+    figures.update(end)
     print(json.dumps(figures))
 
 
