@@ -3,8 +3,9 @@
 reduced_models_per_s_1thread: runs.compute.pipeline.compute_reduced on one thread, default Moon, 0.01 Ga
     output grid, a reduced sweep that needs only the record ages: [observations] of the CE-5 and CE-6
     records (their age-averaging nodes need 11 output ages), B_surface at the CE-5/CE-6 ages, status,
-    loglike and the two thermal age summaries; best of 7 (as the kernel's per-thread figures), wall clock (reduced_models_per_cpu_s_1thread:
-    over the process's CPU time, which a shared machine's other processes do not inflate).
+    loglike and the two thermal age summaries; best of 7 (as the kernel's per-thread figures), wall clock
+    (reduced_models_per_cpu_s_1thread: over the process's CPU time, which a shared machine's other
+    processes do not inflate).
 reduced_default_records_models_per_s_1thread: the same with the default record selection (12 records,
     whose age nodes read 345 of the 451 output ages).
 million_*: that reduced sweep over 5 parameters (Sobol, 2^20 = 1,048,576 models, the default unit of

@@ -289,9 +289,11 @@ COMPRESSORS = (BloscCodec(cname="zstd", clevel=1, shuffle="shuffle"), Crc32cCode
 HISTORY_COMPRESSORS = (BloscCodec(cname="lz4", clevel=9, shuffle="shuffle"), Crc32cCodec())
 WRITE_EMPTY = {"write_empty_chunks": True}   # a chunk equal to the fill value is still a file (presence = written)
 # chunk keys "c.<i>.0" beside the array's zarr.json rather than "c/<i>/0": with "/" every unit of work
-# makes one new directory per 2-D array (measured here: ~2,000 mkdirs and as many failed first opens per
-# 40 units, ~0.5 s of a 2.2-s serial sweep on ext4). zarr v3's default encoding with the "." separator;
-# a store written with "/" still reads (the encoding is in each array's metadata).
+# makes one new directory per 2-D array (2,024 mkdirs and as many failed first opens in a 40-unit serial
+# sweep of the backend benchmark). On this machine's ext4 at rest that was only ~2 ms of a ~45-ms unit
+# write; on a parallel file system each directory is a metadata-server operation, and a full-history
+# unit now makes half as many. zarr v3's default encoding with the "." separator; a store written with
+# "/" still reads and resumes (the encoding is in each array's metadata).
 CHUNK_KEYS = {"name": "default", "separator": "."}
 STALE_FOREIGN_S = 24 * 3600   # a sibling build/trash directory of another host is removed after a day
 
